@@ -1,0 +1,40 @@
+/**
+ * One typed error for the whole project. Every failure the user can cause carries a code from
+ * {@link ErrorCodes}; the HTTP layer and the CLI map codes to statuses / exit codes in one place.
+ * Messages say what was expected and what arrived.
+ */
+export const ErrorCodes = {
+  INVALID_ARGUMENT: "invalid argument (bad value, NaN, out of range)",
+  DIMENSION_MISMATCH: "vector length does not match the expected dimension",
+  UNKNOWN_NAME: "unknown index, model, policy, dataset or parameter name",
+  UNKNOWN_ID: "an id that is not stored",
+  DUPLICATE_ID: "an id that is already stored",
+  BAD_FILE: "a file is missing, truncated or not in the expected format",
+  CAPACITY: "a capacity or memory budget would be exceeded",
+  UNSUPPORTED: "an operation this implementation does not support in this runtime",
+  STATE: "an operation called in the wrong state",
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class MammalsError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "MammalsError";
+    this.code = code;
+  }
+}
+
+export function fail(code: ErrorCode, message: string): never {
+  throw new MammalsError(code, message);
+}
+
+/** Throws INVALID_ARGUMENT unless `cond` holds. */
+export function check(cond: unknown, message: string | (() => string)): asserts cond {
+  if (!cond) fail("INVALID_ARGUMENT", typeof message === "function" ? message() : message);
+}
+
+export function isMammalsError(e: unknown, code?: ErrorCode): e is MammalsError {
+  return e instanceof MammalsError && (code === undefined || e.code === code);
+}
