@@ -21,7 +21,11 @@ export interface Model {
   /** Penultimate-layer features (length embedDim). */
   embed(x: Float32Array, out?: Float32Array): Float32Array;
   /** Both at once, sharing the forward pass (the edge node's hot path). */
-  embedAndPredict(x: Float32Array, embedOut?: Float32Array, probaOut?: Float32Array): {
+  embedAndPredict(
+    x: Float32Array,
+    embedOut?: Float32Array,
+    probaOut?: Float32Array,
+  ): {
     embedding: Float32Array;
     proba: Float32Array;
   };
