@@ -19,6 +19,7 @@ import {
   timedBuild,
 } from "../../index/evaluate.js";
 import { createIndex, describeIndexKinds } from "../../index/node.js";
+import { parseInteger, parseIntegerList } from "../args.js";
 import { bytesHuman, table } from "../format.js";
 import { progress } from "../progress.js";
 
@@ -170,20 +171,6 @@ export function resultsTable(results: BenchResult[]): string {
   );
 }
 
-function parseIntList(s: string, what: string): number[] {
-  const out = s.split(",").map((t) => Number(t.trim()));
-  if (out.length === 0 || out.some((x) => !Number.isInteger(x) || x <= 0))
-    fail("INVALID_ARGUMENT", `${what}: expected comma-separated positive integers, got "${s}"`);
-  return out;
-}
-
-function positiveInt(s: string, what: string): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n <= 0)
-    fail("INVALID_ARGUMENT", `${what}: expected a positive integer, got "${s}"`);
-  return n;
-}
-
 export function register(program: Command): void {
   benchGroup(program)
     .command("index")
@@ -217,11 +204,9 @@ export function register(program: Command): void {
         dataset: opts.dataset,
         dataDir: opts.data,
         indexes: parseIndexList(opts.index),
-        queries: positiveInt(opts.queries, "--queries"),
-        seed: Number.isFinite(Number(opts.seed))
-          ? Number(opts.seed)
-          : fail("INVALID_ARGUMENT", `--seed: expected a number, got "${opts.seed}"`),
-        efSweep: parseIntList(opts.ef, "--ef"),
+        queries: parseInteger(opts.queries, "--queries", 1),
+        seed: parseInteger(opts.seed, "--seed", 0),
+        efSweep: parseIntegerList(opts.ef, "--ef"),
         cacheDir: opts.cache === false ? undefined : opts.cache,
       });
       if (opts.json) {
