@@ -1,0 +1,62 @@
+/**
+ * acai: AÇAI (Si Salem, Neglia & Carra, ITC 2021): online mirror ascent with the negative entropy
+ * on the k-NN gain of the augmented-catalog relaxation, exact KL projection onto
+ * {0 <= y <= 1, sum y = h}, candidates from the catalog index, rounding to an integral cache.
+ * The loop is online-base.ts; the lazy O(candidates) state is online/entropic-state.ts.
+ */
+import type { ParamSchema, ParamValues } from "../../core/spec.js";
+import { EntropicState } from "../online/entropic-state.js";
+import { type CoordinatedSampler, ROUNDINGS } from "../online/rounding.js";
+import { registerPolicy } from "../registry.js";
+import { specOf } from "./classic.js";
+import { OnlinePolicy } from "./online-base.js";
+import type { CacheContext, CachePolicy } from "./types.js";
+
+export const ONLINE_PARAMS = {
+  eta: {
+    type: "number",
+    default: 0,
+    min: 0,
+    description:
+      "step size per unit of normalised gradient (gradients are divided by the largest k-th remote copy cost seen); 0 = auto from the trace length T (10^5 if unknown)",
+  },
+  rounding: {
+    type: "enum",
+    default: "coupled",
+    values: ROUNDINGS,
+    description:
+      "coupled: update the previous cache (fetches ~ ||dy||_1/2, approximate marginals); madow / depround: fresh exact draw each request (O(N), many fetches)",
+  },
+  neighbours: {
+    type: "int",
+    default: 0,
+    min: 0,
+    description: "catalog neighbours of each request used as candidates (0 = max(2k, 16))",
+  },
+} satisfies ParamSchema;
+
+class Acai extends OnlinePolicy {
+  constructor(p: ParamValues<typeof ONLINE_PARAMS>, ctx: CacheContext) {
+    super(
+      "acai",
+      specOf("acai", p),
+      ctx,
+      p,
+      (n, h) => new EntropicState(n, h),
+      // Mirror ascent's tuned step with gradients in [0, 1]: sqrt(2 ln(N/h) / T) (brief §1.4).
+      (n, h, _k, T) => Math.sqrt((2 * Math.log(n / h)) / T),
+    );
+  }
+  protected bindRescale(sampler: CoordinatedSampler): void {
+    (this.state as EntropicState).onRescale = (f) => sampler.transformKeys((key) => key / f);
+  }
+}
+
+registerPolicy({
+  name: "acai",
+  kind: "cache",
+  summary:
+    "AÇAI (Si Salem et al.): mirror ascent (negative entropy) on the k-NN gain, exact KL projection, candidates from the catalog index, rounded to h objects",
+  params: ONLINE_PARAMS,
+  create: (p, ctx: CacheContext): CachePolicy => new Acai(p, ctx),
+});
