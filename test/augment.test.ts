@@ -51,13 +51,48 @@ describe("combination rules via MemoryAugmentedModel", () => {
       capacityItems: 10,
       admission: "all",
     });
-    const mam = new MemoryAugmentedModel({ model: new ProbeModel(2), memory, rule, errorCost: 2 });
+    const mam = new MemoryAugmentedModel({
+      model: new ProbeModel(2),
+      memory,
+      rule,
+      errorCost: 2,
+      normalizeDistances: false,
+    });
     return { memory, mam };
   }
   function store(mam: MemoryAugmentedModel, key: number[], label: number) {
     const k = Float32Array.from(key);
     mam.offer(k, Float32Array.from([0.5, 0.5]), label, "feedback", false);
   }
+
+  it("normalizes distances by the running mean nearest distance (learned from requests only)", () => {
+    const memory = new LabeledMemory({
+      index: createIndex("flat", 2),
+      numClasses: 2,
+      capacityItems: 10,
+      admission: "all",
+    });
+    const mam = new MemoryAugmentedModel({
+      model: new ProbeModel(2),
+      memory,
+      rule: "interpolate:lambda=0.25,T=1,k=2",
+    });
+    store(mam, [0, 0], 0);
+    store(mam, [0, 1], 1);
+    // First request: squared distances 0.04 and 1.04; the scale starts at d1 = 0.04.
+    const p = mam.predict(Float32Array.from([0.2, 0]));
+    expect(mam.distanceScale).toBeCloseTo(0.04, 6);
+    expect(p.neighbours.distances[0]).toBeCloseTo(1, 5);
+    expect(p.neighbours.distances[1]).toBeCloseTo(26, 4);
+    const knn0 = 1 / (1 + Math.exp(-25));
+    expect(p.proba[0]).toBeCloseTo(0.25 * knn0 + 0.75 * 0.2, 6);
+    // Second request at d1 = 0.09: the scale moves 1% of the way.
+    mam.predict(Float32Array.from([0.3, 0]));
+    expect(mam.distanceScale).toBeCloseTo(0.99 * 0.04 + 0.01 * 0.09, 8);
+    // Offers and feedback re-predictions do not move it.
+    store(mam, [1, 1], 1);
+    expect(mam.distanceScale).toBeCloseTo(0.99 * 0.04 + 0.01 * 0.09, 8);
+  });
 
   it("interpolate: p = lambda p_knn + (1 - lambda) p_model, expected cost = (1 - max p) * errorCost", () => {
     const { mam } = setup("interpolate:lambda=0.25,T=1,k=2");
@@ -187,7 +222,13 @@ describe("MemoryAugmentedModel against a brute-force reference", () => {
         admission: "all",
       });
       const key = kind === "embedding" ? "embedding" : kind === "input" ? rawInputKey(D) : projection;
-      const mam = new MemoryAugmentedModel({ model, memory, rule: "interpolate:lambda=0.4,T=0.5,k=5", key });
+      const mam = new MemoryAugmentedModel({
+        model,
+        memory,
+        rule: "interpolate:lambda=0.4,T=0.5,k=5",
+        key,
+        normalizeDistances: false,
+      });
       const stored: { k: Float32Array; y: number }[] = [];
       for (let i = 0; i < 60; i++) {
         const y = rng.int(C);

@@ -70,6 +70,10 @@ describe("browser-safe bundle", () => {
     expect(await browserImports([...CORE, ...INDEX, ...DATA])).toEqual([]);
   });
 
+  it("the whole browser entry (src/browser.ts: models, memory, policies, edge node, simulator) imports no Node builtin", async () => {
+    expect(await browserImports(["src/browser.ts"])).toEqual([]);
+  });
+
   it("the check can fail: the Node-only hnsw adapter is caught", async () => {
     const imports = await browserImports(["src/index/hnsw.node.ts"]);
     expect(imports.some((s) => s.startsWith("node:fs"))).toBe(true);

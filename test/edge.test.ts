@@ -226,19 +226,23 @@ async function endToEnd(admission: string, rule: string) {
 }
 
 describe("EdgeNode end to end (deterministic)", () => {
-  // Golden figures of this seeded run (small model alone 0.588, upstream alone 0.886); tolerance
+  // Golden figures (regenerate: PRINT_GOLDEN=1 npx vitest run test/edge.test.ts, after a deliberate behaviour change) figures of this seeded run (small model alone 0.588, upstream alone 0.886); tolerance
   // leaves room for floating-point differences across engines, not for behaviour changes.
   const golden: [string, string, number, number][] = [
-    ["ib2", "adaptive:T=1", 0.8367, 0.644],
-    ["ib3", "interpolate:lambda=0.5,T=1,k=8", 0.8727, 0.5193],
-    ["utility", "adaptive:T=1", 0.8427, 0.78],
-    ["all", "interpolate:lambda=0.5,T=1,k=8", 0.872, 0.5493],
+    ["ib2", "adaptive:T=1", 0.852, 0.8387],
+    ["ib3", "interpolate:lambda=0.5,T=1,k=8", 0.854, 0.7853],
+    ["utility", "adaptive:T=1", 0.8767, 0.828],
+    ["all", "interpolate:lambda=0.5,T=1,k=8", 0.8507, 0.7667],
   ];
   for (const [admission, rule, accuracy, local] of golden)
     it(`${admission} + ${rule}: accuracy ${accuracy}, local ${local}`, async () => {
       const r = await endToEnd(admission, rule);
       expect(r.small).toBeCloseTo(0.588, 3);
       expect(r.big).toBeCloseTo(0.886, 3);
+      if (process.env.PRINT_GOLDEN)
+        console.log(
+          `["${admission}", "${rule}", ${r.accuracy.toFixed(4)}, ${r.stats.localFraction.toFixed(4)}],`,
+        );
       expect(Math.abs(r.accuracy - accuracy)).toBeLessThan(0.015);
       expect(Math.abs(r.stats.localFraction - local)).toBeLessThan(0.02);
       // The memory learns the class the small model never saw: far above the small model, near the upstream.

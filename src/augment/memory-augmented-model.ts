@@ -49,6 +49,12 @@ export interface MemoryAugmentedModelOptions {
   key?: "embedding" | InputKey;
   /** Seed for the rule's initial jitter when `rule` is a spec string. */
   seed?: number;
+  /**
+   * Divide neighbour distances by a running mean of the nearest-neighbour distance before the rule
+   * sees them, so temperatures and distance features mean the same whatever the key's scale (an
+   * MLP embedding's squared distances are in the tens, raw pixels' in the hundreds). Default true.
+   */
+  normalizeDistances?: boolean;
 }
 
 export class MemoryAugmentedModel {
@@ -60,6 +66,9 @@ export class MemoryAugmentedModel {
   readonly numClasses: number;
   private readonly inputKey: InputKey | null;
   private readonly scratch: Prediction;
+  readonly normalizeDistances: boolean;
+  /** Running mean of the nearest neighbour's distance over real requests (0 before the first). */
+  distanceScale = 0;
 
   constructor(o: MemoryAugmentedModelOptions) {
     this.model = o.model;
@@ -84,6 +93,7 @@ export class MemoryAugmentedModel {
       o.memory.dim === this.keyDim,
       () => `memory keys have ${o.memory.dim} dimensions, the model's key ${this.keyDim}; expected the same`,
     );
+    this.normalizeDistances = o.normalizeDistances ?? true;
     this.scratch = this.createPrediction();
   }
 
@@ -136,6 +146,7 @@ export class MemoryAugmentedModel {
     if (!p.retrieved) {
       // The rule may have skipped retrieval; learning needs p_knn, so search anyway.
       this.memory.search(p.key, this.rule.k, p.neighbours, false);
+      this.normalize(p.neighbours, false);
       knnDistribution(p.neighbours, this.rule.temperature, p.knnProba);
     }
     this.rule.learn(p.modelProba, p.knnProba, p.neighbours, label, weight);
@@ -157,7 +168,10 @@ export class MemoryAugmentedModel {
       () => `label: expected an integer in [0, ${this.numClasses}), got ${label}`,
     );
     const p = this.predictFromParts(key, modelProba, this.scratch);
-    if (!p.retrieved) this.memory.search(p.key, this.rule.k, p.neighbours, false);
+    if (!p.retrieved) {
+      this.memory.search(p.key, this.rule.k, p.neighbours, false);
+      this.normalize(p.neighbours, false);
+    }
     return this.memory.offer({
       key: p.key,
       label,
@@ -167,6 +181,15 @@ export class MemoryAugmentedModel {
       neighbours: p.neighbours,
       forwarded,
     });
+  }
+
+  /** Rescales distances by the running nearest-distance mean (learned from real requests only). */
+  private normalize(nb: Neighbours, learn: boolean): void {
+    if (!this.normalizeDistances || nb.count === 0) return;
+    const d1 = nb.distances[0];
+    if (learn && Number.isFinite(d1) && d1 > 0)
+      this.distanceScale = this.distanceScale === 0 ? d1 : 0.99 * this.distanceScale + 0.01 * d1;
+    if (this.distanceScale > 0) for (let i = 0; i < nb.count; i++) nb.distances[i] /= this.distanceScale;
   }
 
   private combine(out: Prediction, touch: boolean): Prediction {
@@ -179,6 +202,7 @@ export class MemoryAugmentedModel {
     out.neighbours.count = 0;
     if (rule.k > 0 && rule.shouldRetrieve(pm)) {
       this.memory.search(out.key, rule.k, out.neighbours, touch);
+      this.normalize(out.neighbours, touch);
       out.retrieved = true;
       const mass = knnDistribution(out.neighbours, rule.temperature, out.knnProba);
       lambda = mass > 0 ? rule.lambda(pm, out.knnProba, out.neighbours) : rule.lambdaWhenEmpty;

@@ -2,8 +2,12 @@
  * An edge node: a local memory-augmented model that answers what it can, an upstream for the rest.
  *
  * Decision rule, per request x:
- *   local expected cost   c_local   = (1 - max_y p(y|x)) * errorCost
- *   forward cost          c_forward = latencyWeight * E[upstream latency ms] + upstreamErrorRate * errorCost
+ *   local expected cost   c_local   = P(local answer wrong) * errorCost, where P is the calibrated
+ *                         error rate of predictions like this one (augment/calibration.ts, learned
+ *                         from feedback), or 1 - max_y p(y|x) with `calibrate: false`
+ *   forward cost          c_forward = latencyWeight * E[upstream latency ms] + P(upstream wrong) * errorCost,
+ *                         P(upstream wrong) per calibration bin when calibrating (errors correlate),
+ *                         else overall
  *   serve locally iff c_local < c_forward, else forward (ties forward).
  * E[latency] starts at the upstream's advertised mean and follows the observed mean; the upstream's
  * error rate starts at a prior (a pseudo-count of `upstreamPriorWeight` requests) and is updated
@@ -16,6 +20,7 @@
  * Recent requests (key + model distribution) are kept in a bounded ring for feedback.
  */
 
+import { type CalibratorOptions, ErrorCalibrator } from "../augment/calibration.js";
 import type { MemoryAugmentedModel, Prediction } from "../augment/memory-augmented-model.js";
 import { check, fail } from "../core/errors.js";
 import { Histogram, type HistogramSummary } from "./histogram.js";
@@ -40,6 +45,8 @@ export interface EdgeNodeOptions {
   upstreamLearnWeight?: number;
   /** Clock in ms (default performance.now). */
   now?: () => number;
+  /** Estimate P(local error) from feedback instead of trusting 1 - confidence. Default true. */
+  calibrate?: boolean | CalibratorOptions;
 }
 
 export interface EdgeResponse {
@@ -111,6 +118,9 @@ export class EdgeNode {
   private readonly forwardedAt: Uint8Array;
   private readonly upstreamLabel: Int32Array;
   private readonly entryId: Float64Array;
+  private readonly localLabel: Int32Array;
+  private readonly calBin: Int32Array;
+  readonly calibrator: ErrorCalibrator | null;
   private readonly recent = new Map<number, number>();
   private nextSlot = 0;
   private nextId = 0;
@@ -174,6 +184,10 @@ export class EdgeNode {
     this.forwardedAt = new Uint8Array(this.capacity);
     this.upstreamLabel = new Int32Array(this.capacity);
     this.entryId = new Float64Array(this.capacity);
+    this.localLabel = new Int32Array(this.capacity);
+    this.calBin = new Int32Array(this.capacity);
+    const cal = o.calibrate ?? true;
+    this.calibrator = cal === false ? null : new ErrorCalibrator(cal === true ? {} : cal);
   }
 
   /** Current estimate of P(upstream answer wrong). */
@@ -204,14 +218,20 @@ export class EdgeNode {
     }
     const t0 = this.now();
     const p = this.local.predict(x, this.pred); // validates x before anything changes
+    const bin = this.calibrator ? this.calibrator.bin(p) : -1;
+    if (this.calibrator) p.expectedCost = this.calibrator.errorRate(bin, p.confidence) * this.local.errorCost;
     const localMs = this.now() - t0;
     if (id === undefined) {
       while (this.recent.has(this.nextId)) this.nextId++;
       id = this.nextId++;
     }
-    const forwardCost = this.forwardCost;
+    const forwardCost = this.calibrator
+      ? this.latencyWeight * this.upstreamLatencyMs +
+        this.calibrator.upstreamErrorRate(bin, this.upstreamErrorRate) * this.local.errorCost
+      : this.forwardCost;
     const servedLocally = p.expectedCost < forwardCost;
     const slot = this.remember(id, p, servedLocally);
+    this.calBin[slot] = bin;
     this.counts.requests++;
     this.localCompute.record(Math.max(0, localMs));
     if (servedLocally) {
@@ -281,6 +301,11 @@ export class EdgeNode {
     this.slotRequest[slot] = -1;
     const correct = this.answered[slot] === label;
     const forwarded = this.forwardedAt[slot] === 1;
+    // Feedback is a sample of all requests, forwarded or not: the local answer is what is calibrated.
+    if (this.calibrator) {
+      this.calibrator.record(this.calBin[slot], this.localLabel[slot] === label);
+      if (forwarded) this.calibrator.recordUpstream(this.calBin[slot], this.upstreamLabel[slot] === label);
+    }
     this.counts.feedback++;
     if (correct) this.counts.correct++;
     if (forwarded) {
@@ -344,6 +369,7 @@ export class EdgeNode {
     this.keys.set(p.key, slot * this.local.keyDim);
     this.probas.set(p.modelProba, slot * this.local.numClasses);
     this.answered[slot] = p.label;
+    this.localLabel[slot] = p.label;
     this.forwardedAt[slot] = servedLocally ? 0 : 1;
     this.upstreamLabel[slot] = -1;
     this.entryId[slot] = -1;

@@ -1,5 +1,27 @@
 /** Every CLI command, in the order `mammals --help` lists them. Add one line per new command. */
 import type { Command } from "commander";
+import { register as analyze } from "./analyze.js";
 import { register as benchIndex } from "./bench-index.js";
+import { register as demo } from "./demo.js";
+import { register as exportOnnx } from "./export-onnx.js";
+import { register as finetune } from "./finetune.js";
+import { register as knn } from "./knn.js";
+import { register as policies } from "./policies.js";
+import { register as quantize } from "./quantize.js";
+import { register as simulate } from "./simulate.js";
+import { register as trace } from "./trace.js";
+import { register as train } from "./train.js";
 
-export const COMMANDS: Array<(program: Command) => void> = [benchIndex];
+export const COMMANDS: Array<(program: Command) => void> = [
+  demo,
+  benchIndex,
+  knn,
+  train,
+  quantize,
+  finetune,
+  exportOnnx,
+  simulate,
+  policies,
+  trace,
+  analyze,
+];
