@@ -11,8 +11,9 @@ export function buildProgram(): Command {
   program
     .name("mammals")
     .description(
-      "Memory-augmented models for low-latency ML inference at the edge: k-NN memories, tiny models,\n" +
-        "online memory policies, simulators.\n\nRun `mammals <command> --help` for a command's flags and examples.",
+      "Memory-augmented models for low-latency ML inference at the edge: k-NN memories, tiny models, " +
+        "online memory policies, simulators.\n\nRun `mammals <command> --help` for a command's flags and examples. " +
+        "`mammals demo` is the main job (what `npm start` runs).",
     )
     .showHelpAfterError()
     .exitOverride();
