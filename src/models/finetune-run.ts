@@ -8,7 +8,7 @@
 import { fail, MammalsError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { type LabeledSplit, takeRows } from "../data/types.js";
-import { FineTuner, type MemCategory, type Optimizer, type TunableLayer } from "./finetune.js";
+import { FineTuner, type MemCategory, type TunableLayer, type TuneOptimizer } from "./finetune.js";
 import { formatScheme, type PlanLayer, parseUpdateScheme, planUpdate } from "./finetune-scheme.js";
 import { type FloatDense, QuantizedNetwork } from "./int8.js";
 import { Dense } from "./layers.js";
@@ -65,7 +65,7 @@ export interface FinetuneOptions {
   scheme: string;
   budgetBytes: number;
   /** "auto": momentum SGD if it fits the budget, else plain SGD. */
-  optimizer: Optimizer | "auto";
+  optimizer: TuneOptimizer | "auto";
   epochs: number;
   batch: number;
   lr: number;
@@ -76,7 +76,7 @@ export interface FinetuneOptions {
 
 export interface FinetuneResult {
   scheme: string;
-  optimizer: Optimizer;
+  optimizer: TuneOptimizer;
   peakBytes: number;
   memory: Record<MemCategory, number>;
   /** Parameters (weights + biases) the scheme updates. */
@@ -90,12 +90,12 @@ export function tunerWithinBudget(
   layers: TunableLayer[],
   schemeSpec: string,
   budgetBytes: number,
-  optimizer: Optimizer | "auto",
+  optimizer: TuneOptimizer | "auto",
   qas = true,
 ): { tuner: FineTuner; scheme: string; updatedParams: number } {
   const scheme = parseUpdateScheme(schemeSpec);
   const plans = planUpdate(layers.map(planView), scheme);
-  const tries: Optimizer[] = optimizer === "auto" ? ["momentum", "sgd"] : [optimizer];
+  const tries: TuneOptimizer[] = optimizer === "auto" ? ["momentum", "sgd"] : [optimizer];
   let tuner: FineTuner | undefined;
   for (const opt of tries) {
     tuner = new FineTuner(layers, plans, { optimizer: opt, qas });

@@ -90,10 +90,11 @@ export function qasFactors(wScale: number, xScale: number): { weight: number; bi
   return { weight: 1 / (wScale * wScale), bias: 1 / (wScale * xScale) ** 2 };
 }
 
-export type Optimizer = "sgd" | "momentum";
+/** What a fine-tuning step updates with: plain SGD, or SGD with momentum when the budget allows its buffers. */
+export type TuneOptimizer = "sgd" | "momentum";
 
 export interface FineTunerOptions {
-  optimizer?: Optimizer;
+  optimizer?: TuneOptimizer;
   /** Momentum coefficient (optimizer "momentum"). Default 0.9. */
   momentum?: number;
   /** Quantization-aware gradient scaling for int8 layers. Default true. */
@@ -130,7 +131,7 @@ interface Slot {
 
 export class FineTuner {
   readonly ledger = new MemoryLedger();
-  readonly optimizer: Optimizer;
+  readonly optimizer: TuneOptimizer;
   /** Lowest layer the backward pass reaches (layers.length when nothing is updated). */
   readonly lowest: number;
   private readonly slots: Slot[];

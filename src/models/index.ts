@@ -25,12 +25,23 @@
  * - files.node.ts readModelFile / writeModelFile (Node only; not exported here).
  */
 export * from "./evaluate.js";
+export * from "./finetune.js";
+export * from "./finetune-run.js";
+export * from "./finetune-scheme.js";
 export * from "./format.js";
+export * from "./int8.js";
+export * from "./int8-family.js";
+export * from "./int8-kernels.js";
 export * from "./layers.js";
 export * from "./matmul.js";
 export * from "./mlp.js";
 export * from "./network.js";
+export * from "./onnx-export.js";
 export * from "./optim.js";
+export * from "./projection.js";
+export * from "./projection-family.js";
+export * from "./projection-int8.js";
+export * from "./shift.js";
 export * from "./spec.js";
 export * from "./trainer.js";
 export type * from "./types.js";

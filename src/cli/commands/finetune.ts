@@ -11,7 +11,7 @@ import { type Command, Option } from "commander";
 import { fail, isMammalsError } from "../../core/errors.js";
 import { loadDataset } from "../../data/datasets.js";
 import { readModelFile } from "../../models/files.node.js";
-import type { Optimizer } from "../../models/finetune.js";
+import type { TuneOptimizer } from "../../models/finetune.js";
 import {
   type FinetuneResult,
   finetuneModel,
@@ -73,7 +73,7 @@ export interface FinetuneCommandOptions {
   epochs: number;
   batch: number;
   lr: number;
-  optimizer: Optimizer | "auto";
+  optimizer: TuneOptimizer | "auto";
   qas: boolean;
   seed: number;
   out?: string;

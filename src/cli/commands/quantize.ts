@@ -97,9 +97,7 @@ export function register(program: Command): void {
   program
     .command("quantize")
     .description(
-      "int8 post-training quantization of a float model file (logreg, mlp, projection): per-channel\n" +
-        "int8 weights, calibrated int8 activations, int32 accumulation; reports size, test accuracy and\n" +
-        "latency before and after, and writes the int8 model file",
+      "int8 post-training quantization of a float model file (logreg, mlp, projection): size, test accuracy and latency before and after",
     )
     .requiredOption("--in <file>", "float model file written by `mammals train`")
     .requiredOption("--out <file>", "where to write the int8 model file")
