@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cdf, htmlReport, lineChart, ticks } from "../src/sim/plot.js";
+import { cdf, decadeTicks, htmlReport, lineChart, ticks } from "../src/sim/plot.js";
 
 describe("plot", () => {
   it("ticks are round numbers covering the range", () => {
@@ -23,5 +23,12 @@ describe("plot", () => {
     expect(svg).toContain("t&amp;t");
     const html = htmlReport("r", [{ heading: "h", html: svg }]);
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+  });
+});
+
+describe("decadeTicks", () => {
+  it("marks every decade of a log axis, with 2x and 5x marks on narrow ranges", () => {
+    expect(decadeTicks(-1.5, 2.5).map((v) => Number((10 ** v).toPrecision(6)))).toEqual([0.1, 1, 10, 100]);
+    expect(decadeTicks(0, 1).map((v) => Number((10 ** v).toPrecision(6)))).toEqual([1, 2, 5, 10]);
   });
 });

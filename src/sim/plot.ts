@@ -56,6 +56,21 @@ function tickLabel(v: number): string {
   return String(Number(v.toPrecision(4)));
 }
 
+/**
+ * Ticks of a log axis, in log10 units: every decade inside [lo, hi], with 2x and 5x marks added
+ * when the range spans fewer than three decades (so a narrow log axis still has labels).
+ */
+export function decadeTicks(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  const multipliers = hi - lo < 3 ? [1, 2, 5] : [1];
+  for (let e = Math.floor(lo); e <= Math.ceil(hi); e++)
+    for (const mult of multipliers) {
+      const v = e + Math.log10(mult);
+      if (v >= lo - 1e-9 && v <= hi + 1e-9) out.push(v);
+    }
+  return out.length ? out : [lo];
+}
+
 /** A line plot of several series as a standalone <svg> element. */
 export function lineChart(series: Series[], o: PlotOptions): string {
   const W = o.width ?? 640;
@@ -102,7 +117,7 @@ export function lineChart(series: Series[], o: PlotOptions): string {
     parts.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${y}" y2="${y}" stroke="#eee"/>`);
     parts.push(`<text x="${m.l - 6}" y="${y + 4}" text-anchor="end">${tickLabel(v)}</text>`);
   }
-  for (const v of ticks(x0, x1)) {
+  for (const v of o.logX ? decadeTicks(x0, x1) : ticks(x0, x1)) {
     const x = m.l + ((v - x0) / (x1 - x0)) * pw;
     parts.push(`<line x1="${x}" x2="${x}" y1="${m.t}" y2="${m.t + ph}" stroke="#eee"/>`);
     parts.push(
