@@ -341,24 +341,93 @@ export interface QuantizedNetworkInfo {
 }
 
 /**
- * An int8 network over float inputs, implementing the Model contract: the input is quantized with
- * the calibrated first-layer scale, every layer runs in int8/int32, and `embed` is the dequantized
- * input of the last layer.
+ * The Model contract over a {@link QuantizedStack}, written once for every int8 model: a subclass
+ * only says how an input (or a batch) becomes the stack's int8 input, validating it on the way.
+ * `embed` is the dequantized input of the last layer.
  */
-export class QuantizedNetwork implements Model, StorableModel {
-  readonly kind: string;
-  readonly spec: string;
-  readonly sourceKind: string;
-  readonly sourceSpec: string;
+export abstract class QuantizedStackModel implements Model {
+  readonly kind = "int8";
+  abstract readonly spec: string;
+  abstract readonly inputDim: number;
+  abstract readonly bytes: number;
   readonly stack: QuantizedStack;
   private readonly scratchLogits: Float32Array;
 
-  constructor(stack: QuantizedStack, info: QuantizedNetworkInfo) {
+  constructor(stack: QuantizedStack) {
     this.stack = stack;
     this.scratchLogits = new Float32Array(stack.outputDim);
+  }
+
+  /** The stack's int8 input for one row (validated; may reuse an internal buffer). */
+  protected abstract stackInput(x: Float32Array): Int8Array;
+  /** The stack's int8 inputs for n rows (validated; a new array). */
+  protected abstract stackInputBatch(x: Float32Array, n: number): Int8Array;
+
+  get embedDim(): number {
+    return this.stack.embedDim;
+  }
+  get numClasses(): number {
+    return this.stack.outputDim;
+  }
+
+  predictProba(x: Float32Array, out?: Float32Array): Float32Array {
+    const proba = outBuffer(out, this.numClasses, `${this.spec} predictProba`);
+    this.stack.forward(this.stackInput(x), proba);
+    return softmaxInPlace(proba);
+  }
+
+  embed(x: Float32Array, out?: Float32Array): Float32Array {
+    return this.embedAndPredict(x, out, this.scratchLogits).embedding;
+  }
+
+  embedAndPredict(
+    x: Float32Array,
+    embedOut?: Float32Array,
+    probaOut?: Float32Array,
+  ): { embedding: Float32Array; proba: Float32Array } {
+    const embedding = outBuffer(embedOut, this.embedDim, `${this.spec} embedOut`);
+    const proba = outBuffer(probaOut, this.numClasses, `${this.spec} probaOut`);
+    this.stack.forward(this.stackInput(x), proba, embedding);
+    return { embedding, proba: softmaxInPlace(proba) };
+  }
+
+  predictProbaBatch(x: Float32Array, n: number): Float32Array {
+    const k = this.numClasses;
+    const out = new Float32Array(n * k);
+    this.stack.forwardBatch(this.stackInputBatch(x, n), n, out);
+    for (let i = 0; i < n; i++) softmaxInPlace(out, k, i * k);
+    return out;
+  }
+
+  embedBatch(x: Float32Array, n: number): Float32Array {
+    const emb = new Float32Array(n * this.embedDim);
+    this.stack.forwardBatch(this.stackInputBatch(x, n), n, new Float32Array(n * this.numClasses), emb);
+    return emb;
+  }
+
+  /** Throws unless x has inputDim values. */
+  protected checkRow(x: Float32Array): void {
+    if (x.length !== this.inputDim)
+      fail(
+        "DIMENSION_MISMATCH",
+        `${this.spec}: expected an input of ${this.inputDim} values, got ${x.length}`,
+      );
+  }
+}
+
+/**
+ * An int8 network over float inputs: the input is quantized with the calibrated first-layer scale
+ * and every layer runs in int8/int32.
+ */
+export class QuantizedNetwork extends QuantizedStackModel implements StorableModel {
+  readonly spec: string;
+  readonly sourceKind: string;
+  readonly sourceSpec: string;
+
+  constructor(stack: QuantizedStack, info: QuantizedNetworkInfo) {
+    super(stack);
     this.sourceKind = info.kind;
     this.sourceSpec = info.spec;
-    this.kind = "int8";
     this.spec = `int8:${info.spec}`;
   }
 
@@ -376,50 +445,13 @@ export class QuantizedNetwork implements Model, StorableModel {
   get inputDim(): number {
     return this.stack.inputDim;
   }
-  get embedDim(): number {
-    return this.stack.embedDim;
-  }
-  get numClasses(): number {
-    return this.stack.outputDim;
-  }
   get bytes(): number {
     return this.stack.bytes;
   }
 
-  predictProba(x: Float32Array, out?: Float32Array): Float32Array {
-    const proba = outBuffer(out, this.numClasses, `${this.spec} predictProba`);
+  protected stackInput(x: Float32Array): Int8Array {
     this.checkRow(x);
-    this.stack.forward(this.stack.quantizeInput(x), proba);
-    return softmaxInPlace(proba);
-  }
-
-  embed(x: Float32Array, out?: Float32Array): Float32Array {
-    return this.embedAndPredict(x, out, this.scratchLogits).embedding;
-  }
-
-  embedAndPredict(
-    x: Float32Array,
-    embedOut?: Float32Array,
-    probaOut?: Float32Array,
-  ): { embedding: Float32Array; proba: Float32Array } {
-    const embedding = outBuffer(embedOut, this.embedDim, `${this.spec} embedOut`);
-    const proba = outBuffer(probaOut, this.numClasses, `${this.spec} probaOut`);
-    this.checkRow(x);
-    this.stack.forward(this.stack.quantizeInput(x), proba, embedding);
-    return { embedding, proba: softmaxInPlace(proba) };
-  }
-
-  predictProbaBatch(x: Float32Array, n: number): Float32Array {
-    const out = new Float32Array(n * this.numClasses);
-    this.stack.forwardBatch(this.quantizeBatch(x, n), n, out);
-    for (let i = 0; i < n; i++) softmaxInPlace(out, this.numClasses, i * this.numClasses);
-    return out;
-  }
-
-  embedBatch(x: Float32Array, n: number): Float32Array {
-    const emb = new Float32Array(n * this.embedDim);
-    this.stack.forwardBatch(this.quantizeBatch(x, n), n, new Float32Array(n * this.numClasses), emb);
-    return emb;
+    return this.stack.quantizeInput(x);
   }
 
   toModelFile(): ModelFile {
@@ -434,15 +466,7 @@ export class QuantizedNetwork implements Model, StorableModel {
     };
   }
 
-  private checkRow(x: Float32Array): void {
-    if (x.length !== this.inputDim)
-      fail(
-        "DIMENSION_MISMATCH",
-        `${this.spec}: expected an input of ${this.inputDim} values, got ${x.length}`,
-      );
-  }
-
-  private quantizeBatch(x: Float32Array, n: number): Int8Array {
+  protected stackInputBatch(x: Float32Array, n: number): Int8Array {
     check(
       Number.isInteger(n) && n >= 0,
       () => `${this.spec}: batch size must be a non-negative integer, got ${n}`,

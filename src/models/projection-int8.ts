@@ -8,26 +8,22 @@ import { fail } from "../core/errors.js";
 import type { ModelFile, StorableModel, Tensor } from "./format.js";
 import {
   calibrateInputScales,
-  outBuffer,
   type QuantizedStack,
+  QuantizedStackModel,
   quantizeStack,
-  softmaxInPlace,
   stackTensors,
 } from "./int8.js";
 import { type LshProjection, type ProjectionNet, unpackBits } from "./projection.js";
-import type { Model } from "./types.js";
 
-export class QuantizedProjectionNet implements Model, StorableModel {
-  readonly kind = "int8";
+export class QuantizedProjectionNet extends QuantizedStackModel implements StorableModel {
   readonly spec: string;
   readonly sourceSpec: string;
   readonly projection: LshProjection;
-  readonly stack: QuantizedStack;
   private readonly words: Uint32Array;
   private readonly bitsQ: Int8Array;
-  private readonly scratchLogits: Float32Array;
 
   constructor(sourceSpec: string, projection: LshProjection, stack: QuantizedStack) {
+    super(stack);
     if (stack.inputDim !== projection.bits)
       fail(
         "DIMENSION_MISMATCH",
@@ -38,10 +34,8 @@ export class QuantizedProjectionNet implements Model, StorableModel {
     this.sourceSpec = sourceSpec;
     this.spec = `int8:${sourceSpec}`;
     this.projection = projection;
-    this.stack = stack;
     this.words = new Uint32Array(projection.words);
     this.bitsQ = new Int8Array(projection.bits);
-    this.scratchLogits = new Float32Array(stack.outputDim);
   }
 
   /**
@@ -71,59 +65,14 @@ export class QuantizedProjectionNet implements Model, StorableModel {
   get inputDim(): number {
     return this.projection.inputDim;
   }
-  get numClasses(): number {
-    return this.stack.outputDim;
-  }
-  get embedDim(): number {
-    return this.stack.embedDim;
-  }
   get bytes(): number {
     return this.stack.bytes + 4 + (this.projection.center ? 4 * this.projection.inputDim : 0);
   }
 
-  predictProba(x: Float32Array, out?: Float32Array): Float32Array {
-    const proba = outBuffer(out, this.numClasses, `${this.spec} predictProba`);
-    this.stack.forward(this.bits(x), proba);
-    return softmaxInPlace(proba);
-  }
-
-  embed(x: Float32Array, out?: Float32Array): Float32Array {
-    return this.embedAndPredict(x, out, this.scratchLogits).embedding;
-  }
-
-  embedAndPredict(
-    x: Float32Array,
-    embedOut?: Float32Array,
-    probaOut?: Float32Array,
-  ): { embedding: Float32Array; proba: Float32Array } {
-    const embedding = outBuffer(embedOut, this.embedDim, `${this.spec} embedOut`);
-    const proba = outBuffer(probaOut, this.numClasses, `${this.spec} probaOut`);
-    this.stack.forward(this.bits(x), proba, embedding);
-    return { embedding, proba: softmaxInPlace(proba) };
-  }
-
   /** The 0/1 bits of x as int8 (gemvInt8 skips zeros, so it adds exactly the set bits' rows). */
-  private bits(x: Float32Array): Int8Array {
-    if (x.length !== this.inputDim)
-      fail(
-        "DIMENSION_MISMATCH",
-        `${this.spec}: expected an input of ${this.inputDim} values, got ${x.length}`,
-      );
+  protected stackInput(x: Float32Array): Int8Array {
+    this.checkRow(x);
     return unpackBits(this.projection.project(x, this.words), this.projection.bits, this.bitsQ);
-  }
-
-  predictProbaBatch(x: Float32Array, n: number): Float32Array {
-    const k = this.numClasses;
-    const out = new Float32Array(n * k);
-    this.stack.forwardBatch(this.bitBatch(x, n), n, out);
-    for (let i = 0; i < n; i++) softmaxInPlace(out, k, i * k);
-    return out;
-  }
-
-  embedBatch(x: Float32Array, n: number): Float32Array {
-    const emb = new Float32Array(n * this.embedDim);
-    this.stack.forwardBatch(this.bitBatch(x, n), n, new Float32Array(n * this.numClasses), emb);
-    return emb;
   }
 
   toModelFile(): ModelFile {
@@ -141,7 +90,7 @@ export class QuantizedProjectionNet implements Model, StorableModel {
     };
   }
 
-  private bitBatch(x: Float32Array, n: number): Int8Array {
+  protected stackInputBatch(x: Float32Array, n: number): Int8Array {
     const p = this.projection;
     const words = p.projectBatch(x, n);
     const q = new Int8Array(n * p.bits);
