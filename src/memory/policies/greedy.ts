@@ -5,32 +5,19 @@
  * optimum (no single swap lowers the cost), fixed for the whole run. The popularities are the
  * replayed trace's (offline.ts), so this is an offline reference.
  */
-import { fail } from "../../core/errors.js";
 import type { ParamValues } from "../../core/spec.js";
 import { registerPolicy } from "../registry.js";
 import { specOf } from "./classic.js";
-import { checkContext, fetchedByAnswer } from "./lists.js";
-import { buildRequestTable, FixedCache, fillTo, swapLocalSearch } from "./offline.js";
+import { buildRequestTable, FixedCachePolicy, fillTo, swapLocalSearch } from "./offline.js";
 import { OFFLINE_PARAMS } from "./static-opt.js";
-import { StoredSet } from "./stored-set.js";
-import type { CacheContext, CachePolicy, ServedAnswer, SimRequest } from "./types.js";
+import type { CacheContext, CachePolicy } from "./types.js";
 
-export class GreedyLocalSearch implements CachePolicy {
-  readonly store: StoredSet;
-  readonly capacity: number;
+export class GreedyLocalSearch extends FixedCachePolicy {
   readonly name = "greedy";
-  readonly spec: string;
   readonly swaps: number;
-  /** Average served cost per request of the local optimum over the (sampled) trace. */
-  readonly hindsightCost: number;
-  readonly objects: readonly number[];
-  private readonly fixed: FixedCache;
 
   constructor(p: ParamValues<typeof OFFLINE_PARAMS>, ctx: CacheContext) {
-    checkContext("greedy", ctx);
-    this.spec = specOf("greedy", p);
-    this.capacity = ctx.capacity;
-    this.store = new StoredSet(ctx.catalog, ctx.capacity);
+    super("greedy", specOf("greedy", p), ctx);
     const table = buildRequestTable("greedy", ctx, { ...p, seed: ctx.seed });
     const n = ctx.catalog.n;
     // Popularity: how much request weight has each object as its nearest.
@@ -42,22 +29,9 @@ export class GreedyLocalSearch implements CachePolicy {
     const member = new Uint8Array(n);
     const stored = order.slice(0, ctx.capacity);
     for (const o of stored) member[o] = 1;
-    fillTo(table, member, stored, ctx.capacity);
+    fillTo(table, member, stored, ctx.capacity); // swaps start from a full cache
     this.swaps = swapLocalSearch(table, member, stored, p.swaps);
-    const total = table.weight.reduce((a, b) => a + b, 0);
-    this.hindsightCost = total > 0 ? table.totalCost(member) / total : 0;
-    this.objects = stored;
-    this.fixed = new FixedCache(stored);
-  }
-
-  update(_req: SimRequest, answer: ServedAnswer): number {
-    return this.fixed.fill(this.store, (o) => fetchedByAnswer(answer, o));
-  }
-
-  checkInvariants(): void {
-    if (this.store.size > this.capacity)
-      fail("STATE", `${this.spec}: stores ${this.store.size} objects, capacity ${this.capacity}`);
-    this.fixed.check(this.spec, this.store);
+    this.settle(table, member, stored);
   }
 }
 

@@ -15,8 +15,9 @@
  */
 import { fail } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
-import { makeNeighbours } from "./stored-set.js";
-import type { CacheContext, CostModel } from "./types.js";
+import { checkContext, fetchedByAnswer } from "./lists.js";
+import { makeNeighbours, StoredSet } from "./stored-set.js";
+import type { CacheContext, CachePolicy, CostModel, ServedAnswer, SimRequest } from "./types.js";
 
 export class RequestTable {
   /** Distinct requests (after aggregation of identical neighbour lists). */
@@ -334,31 +335,57 @@ export function fillTo(table: RequestTable, member: Uint8Array, stored: number[]
     }
 }
 
-/** A cache fixed for the whole run, filled at the first request (counted as movement). */
-export class FixedCache {
+/**
+ * A policy whose cache is fixed for the whole run (the offline references): the subclass chooses
+ * the objects in its constructor and calls {@link settle}; the cache is filled at the first request
+ * (counted as movement) and never changes after.
+ */
+export abstract class FixedCachePolicy implements CachePolicy {
+  readonly store: StoredSet;
+  readonly capacity: number;
+  abstract readonly name: string;
+  readonly spec: string;
+  /** Average served cost per request of the chosen cache over the (sampled) trace. */
+  hindsightCost = 0;
+  /** The fixed cache. */
+  objects: readonly number[] = [];
   private filled = false;
-  constructor(readonly objects: readonly number[]) {}
 
-  /** Stores the objects on the first call; returns the movement. */
-  fill(
-    store: { has(o: number): boolean; add(o: number): void },
-    fetchedByAnswer: (o: number) => boolean,
-  ): number {
+  constructor(name: string, spec: string, ctx: CacheContext) {
+    checkContext(name, ctx);
+    this.spec = spec;
+    this.capacity = ctx.capacity;
+    this.store = new StoredSet(ctx.catalog, ctx.capacity);
+  }
+
+  /** Completes `stored` to a full cache and fixes it; records its cost on the table. */
+  protected settle(table: RequestTable, member: Uint8Array, stored: number[]): void {
+    fillTo(table, member, stored, this.capacity);
+    const total = table.weight.reduce((x, y) => x + y, 0);
+    this.hindsightCost = total > 0 ? table.totalCost(member) / total : 0;
+    this.objects = stored;
+  }
+
+  update(_req: SimRequest, answer: ServedAnswer): number {
     if (this.filled) return 0;
     this.filled = true;
     let moved = 0;
     for (const o of this.objects) {
-      if (store.has(o)) continue;
-      store.add(o);
-      if (!fetchedByAnswer(o)) moved++;
+      if (this.store.has(o)) continue;
+      this.store.add(o);
+      if (!fetchedByAnswer(answer, o)) moved++;
     }
     return moved;
   }
 
-  check(owner: string, store: { size: number; has(o: number): boolean }): void {
+  checkInvariants(): void {
+    const store = this.store;
+    if (store.size > this.capacity)
+      fail("STATE", `${this.spec}: stores ${store.size} objects, capacity ${this.capacity}`);
     if (!this.filled) return;
     if (store.size !== this.objects.length)
-      fail("STATE", `${owner}: stores ${store.size} objects, its fixed cache has ${this.objects.length}`);
-    for (const o of this.objects) if (!store.has(o)) fail("STATE", `${owner}: fixed object ${o} is missing`);
+      fail("STATE", `${this.spec}: stores ${store.size} objects, its fixed cache has ${this.objects.length}`);
+    for (const o of this.objects)
+      if (!store.has(o)) fail("STATE", `${this.spec}: fixed object ${o} is missing`);
   }
 }

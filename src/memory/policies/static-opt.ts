@@ -1,28 +1,14 @@
-/**
- * static-opt: the best FIXED cache in hindsight (the comparator of regret). It replays the trace
- * (offline.ts) and minimises the total served cost over caches of h objects:
- * - exact when every useful object fits (then caching them all is optimal) or when the number of
- *   h-subsets of the useful objects is at most `exact` (full enumeration);
- * - otherwise lazy greedy, which reaches at least (1 - 1/e) of the optimal gain because the served
- *   gain is monotone submodular (offline.ts), followed by single-swap local search (which only
- *   lowers the cost, so the guarantee stands).
- * `method` says which one ran; `hindsightCost` is its average cost per request on the table.
- */
-import { fail } from "../../core/errors.js";
 import type { ParamSchema, ParamValues } from "../../core/spec.js";
 import { registerPolicy } from "../registry.js";
 import { specOf } from "./classic.js";
-import { checkContext, fetchedByAnswer } from "./lists.js";
 import {
   buildRequestTable,
-  FixedCache,
-  fillTo,
+  FixedCachePolicy,
   lazyGreedy,
   type RequestTable,
   swapLocalSearch,
 } from "./offline.js";
-import { StoredSet } from "./stored-set.js";
-import type { CacheContext, CachePolicy, ServedAnswer, SimRequest } from "./types.js";
+import type { CacheContext, CachePolicy } from "./types.js";
 
 export const OFFLINE_PARAMS = {
   neighbours: {
@@ -84,22 +70,13 @@ function enumerateBest(table: RequestTable, pool: Int32Array, h: number, member:
   return bestSet;
 }
 
-export class StaticOpt implements CachePolicy {
-  readonly store: StoredSet;
-  readonly capacity: number;
+export class StaticOpt extends FixedCachePolicy {
   readonly name = "static-opt";
-  readonly spec: string;
   /** "exact (...)" or "greedy+swap (...)". */
   readonly method: string;
-  /** Average served cost per request of the chosen cache over the (sampled) trace. */
-  readonly hindsightCost: number;
-  private readonly fixed: FixedCache;
 
   constructor(p: ParamValues<typeof STATIC_PARAMS>, ctx: CacheContext) {
-    checkContext("static-opt", ctx);
-    this.spec = specOf("static-opt", p);
-    this.capacity = ctx.capacity;
-    this.store = new StoredSet(ctx.catalog, ctx.capacity);
+    super("static-opt", specOf("static-opt", p), ctx);
     const h = ctx.capacity;
     const table = buildRequestTable("static-opt", ctx, { ...p, seed: ctx.seed });
     const member = new Uint8Array(ctx.catalog.n);
@@ -117,22 +94,7 @@ export class StaticOpt implements CachePolicy {
       const swaps = swapLocalSearch(table, member, stored, p.swaps);
       this.method = `greedy+swap (>= 1-1/e of the optimal gain; ${swaps} swaps)`;
     }
-    fillTo(table, member, stored, h);
-    if (table.R > 0) {
-      const total = table.weight.reduce((a, b) => a + b, 0);
-      this.hindsightCost = table.totalCost(member) / total;
-    } else this.hindsightCost = 0;
-    this.fixed = new FixedCache(stored);
-  }
-
-  update(_req: SimRequest, answer: ServedAnswer): number {
-    return this.fixed.fill(this.store, (o) => fetchedByAnswer(answer, o));
-  }
-
-  checkInvariants(): void {
-    if (this.store.size > this.capacity)
-      fail("STATE", `${this.spec}: stores ${this.store.size} objects, capacity ${this.capacity}`);
-    this.fixed.check(this.spec, this.store);
+    this.settle(table, member, stored);
   }
 }
 
