@@ -4,32 +4,16 @@
  * have the documented shape, and bad input must fail with exit code 2, a message naming the files,
  * and no output file.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.js";
 import { Rng } from "../src/core/rng.js";
 import { encodeFvecs, parseIvecs } from "../src/data/vecs.js";
+import { captureOutput, tempDir } from "./cli-harness.js";
 
-const dir = mkdtempSync(join(tmpdir(), "mammals-knn-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-let stdout = "";
-let stderr = "";
-beforeEach(() => {
-  stdout = "";
-  stderr = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((s) => {
-    stdout += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((s) => {
-    stderr += String(s);
-    return true;
-  });
-});
-afterEach(() => vi.restoreAllMocks());
+const dir = tempDir("mammals-knn-");
+const io = captureOutput();
 
 function rows(n: number, dim: number, seed: number, levels = 0): Float32Array {
   const rng = new Rng(seed);
@@ -102,13 +86,13 @@ describe("mammals knn", () => {
       out,
       "--json",
     );
-    expect(stderr).toBe("");
+    expect(io.stderr).toBe("");
     expect(code).toBe(0);
     const ivecs = parseIvecs(readFileSync(out), out);
     expect([ivecs.n, ivecs.dim]).toEqual([40, 7]);
     expect(Array.from(ivecs.data)).toEqual(reference(base, queries, dim, 7, "l2"));
 
-    const last = stdout.trimEnd().split("\n").at(-1) ?? "";
+    const last = io.stdout.trimEnd().split("\n").at(-1) ?? "";
     const summary = JSON.parse(last);
     expect(Object.keys(summary).sort()).toEqual(["buildS", "index", "k", "p50Ms", "p99Ms", "qps", "queries"]);
     expect(summary).toMatchObject({ index: "flat", k: 7, queries: 40 });
@@ -133,8 +117,8 @@ describe("mammals knn", () => {
     expect(await knn(...args, "--k", "4", "--metric", metric, "--out", out)).toBe(0);
     expect(Array.from(parseIvecs(readFileSync(out)).data)).toEqual(reference(base, queries, dim, 4, metric));
     // The human form: a table and a line saying what was written.
-    expect(stdout).toMatch(/index\s+k\s+queries/);
-    expect(stdout).toContain(`wrote ${out}: 25 x 4`);
+    expect(io.stdout).toMatch(/index\s+k\s+queries/);
+    expect(io.stdout).toContain(`wrote ${out}: 25 x 4`);
   });
 
   it("runs hnsw and flat-i8 specs (approximate, so scored by recall)", async () => {
@@ -146,7 +130,7 @@ describe("mammals knn", () => {
     for (const spec of ["hnsw:M=16,efSearch=100", "flat-i8:rerank=50"]) {
       const out = join(dir, "nn-approx.ivecs");
       expect(await knn(...args, "--index", spec, "--out", out, "--json")).toBe(0);
-      expect(JSON.parse(stdout.trimEnd().split("\n").at(-1) ?? "").index).toContain(spec.split(":")[0]);
+      expect(JSON.parse(io.stdout.trimEnd().split("\n").at(-1) ?? "").index).toContain(spec.split(":")[0]);
       const found = parseIvecs(readFileSync(out)).data;
       let hits = 0;
       for (let q = 0; q < 30; q++) {
@@ -154,7 +138,7 @@ describe("mammals knn", () => {
         for (let j = 0; j < 10; j++) if (want.has(found[q * 10 + j])) hits++;
       }
       expect(hits / 300, spec).toBeGreaterThanOrEqual(0.9);
-      stdout = "";
+      io.stdout = "";
     }
   });
 
@@ -163,27 +147,27 @@ describe("mammals knn", () => {
     const q = file("q3.fvecs", rows(2, 3, 8), 3);
     const out = join(dir, "never.ivecs");
     expect(await knn("--base", b, "--queries", q, "--out", out)).toBe(2);
-    expect(stderr).toContain("DIMENSION_MISMATCH");
-    expect(stderr).toContain(`queries ${q} have dimension 3, base ${b} has dimension 4`);
+    expect(io.stderr).toContain("DIMENSION_MISMATCH");
+    expect(io.stderr).toContain(`queries ${q} have dimension 3, base ${b} has dimension 4`);
     expect(existsSync(out)).toBe(false);
 
-    stderr = "";
+    io.stderr = "";
     const q4 = file("q4.fvecs", rows(2, 4, 9), 4);
     expect(await knn("--base", b, "--queries", q4, "--k", "11", "--out", out)).toBe(2);
-    expect(stderr).toContain(`--k 11 exceeds the 10 vectors in ${b}`);
+    expect(io.stderr).toContain(`--k 11 exceeds the 10 vectors in ${b}`);
 
-    stderr = "";
+    io.stderr = "";
     const missing = join(dir, "missing.fvecs");
     expect(await knn("--base", missing, "--queries", q4, "--out", out)).toBe(2);
-    expect(stderr).toContain(`${missing}: no such file`);
+    expect(io.stderr).toContain(`${missing}: no such file`);
 
-    stderr = "";
+    io.stderr = "";
     expect(await knn("--base", b, "--queries", q4, "--out", join(dir, "nn.txt"))).toBe(2);
-    expect(stderr).toContain("expected a path ending in .ivecs");
+    expect(io.stderr).toContain("expected a path ending in .ivecs");
 
-    stderr = "";
+    io.stderr = "";
     expect(await knn("--base", b, "--queries", q4, "--k", "0", "--out", out)).toBe(2);
-    expect(stderr).toContain("--k");
+    expect(io.stderr).toContain("--k");
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -3,32 +3,16 @@
  * the --json last line has the documented shape and agrees with the library, --out writes the
  * CSV / SVG / HTML files, and bad input exits with code 2 and a message saying what was expected.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.js";
+import { captureOutput, tempDir } from "./cli-harness.js";
 
-const dir = mkdtempSync(join(tmpdir(), "mammals-sim-cli-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir("mammals-sim-cli-");
+const io = captureOutput();
 
-let stdout = "";
-let stderr = "";
-beforeEach(() => {
-  stdout = "";
-  stderr = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((s) => {
-    stdout += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((s) => {
-    stderr += String(s);
-    return true;
-  });
-});
-afterEach(() => vi.restoreAllMocks());
-
-const lastJson = () => JSON.parse(stdout.trim().split("\n").at(-1) as string);
+const lastJson = () => JSON.parse(io.stdout.trim().split("\n").at(-1) as string);
 const CAT = "gauss:n=600,dim=6,seed=4,clusters=10,spread=0.3";
 
 describe("mammals simulate", () => {
@@ -50,7 +34,7 @@ describe("mammals simulate", () => {
       "--out",
       out,
     ]);
-    expect(stderr).toBe("");
+    expect(io.stderr).toBe("");
     expect(code).toBe(0);
     const j = lastJson();
     expect(j.distance).toMatch(/euclidean/);
@@ -87,13 +71,13 @@ describe("mammals simulate", () => {
     const args = ["simulate", "--catalog", CAT, "--policies", "lru,duel", "--capacity", "12", "--json"];
     await main([...args, "--trace", "shift:count=3000,seed=2"]);
     const fromGen = lastJson().results;
-    stdout = "";
+    io.stdout = "";
     await main([...args, "--trace", file]);
     const fromFile = lastJson().results;
     expect(fromFile.map((r: { avgCost: number }) => r.avgCost)).toEqual(
       fromGen.map((r: { avgCost: number }) => r.avgCost),
     );
-    stdout = "";
+    io.stdout = "";
     expect(await main(["trace", "stats", file, "--json"])).toBe(0);
     const s = lastJson();
     expect(s).toMatchObject({
@@ -126,7 +110,7 @@ describe("mammals simulate", () => {
     for (let i = 0; i < extra.length; i += 2) base[extra[i]] = extra[i + 1];
     for (const [k, v] of Object.entries(base)) args.push(k, v);
     expect(await main(args)).toBe(2);
-    expect(stderr).toMatch(msg);
+    expect(io.stderr).toMatch(msg);
   });
 });
 
@@ -136,9 +120,9 @@ describe("mammals policies / analyze", () => {
     const names = lastJson().policies.map((p: { name: string }) => p.name);
     for (const n of ["lru", "lfu", "fifo", "random", "sim-lru", "rnd-lru", "cls-lru", "qlru-dc", "duel"])
       expect(names).toContain(n);
-    stdout = "";
+    io.stdout = "";
     expect(await main(["policies", "--describe", "--kind", "cache"])).toBe(0);
-    expect(stdout).toMatch(/q \(number \[0, 1\], default 0\.05\)/);
+    expect(io.stdout).toMatch(/q \(number \[0, 1\], default 0\.05\)/);
   });
 
   it("analyze --json reports intrinsic dimension, NN distances and hubness", async () => {
