@@ -9,6 +9,7 @@
  */
 import { check, fail } from "../core/errors.js";
 import { type ParamSchema, parseParams, splitSpec } from "../core/spec.js";
+import { contrast, rotate } from "../data/transforms.js";
 import type { LabeledSplit } from "../data/types.js";
 
 const SCHEMAS = {
@@ -29,7 +30,7 @@ export function parseShift(spec: string): ImageShift {
   switch (name) {
     case "rotate": {
       const { deg } = parseParams(rest, SCHEMAS.rotate, "shift rotate");
-      return (s, d, h, w) => rotate(s, d, h, w, (deg * Math.PI) / 180);
+      return (s, d, h, w) => d.set(rotate(s, h, w, deg));
     }
     case "thicken": {
       const { r } = parseParams(rest, SCHEMAS.thicken, "shift thicken");
@@ -44,9 +45,7 @@ export function parseShift(spec: string): ImageShift {
     }
     case "contrast": {
       const { gain, offset } = parseParams(rest, SCHEMAS.contrast, "shift contrast");
-      return (s, d) => {
-        for (let i = 0; i < s.length; i++) d[i] = Math.min(1, Math.max(0, gain * s[i] + offset));
-      };
+      return (s, d) => d.set(contrast(s, gain, offset));
     }
     default:
       return fail("UNKNOWN_NAME", `unknown shift "${spec}"; expected one of ${SHIFT_NAMES.join(", ")}`);
@@ -64,27 +63,6 @@ export function shiftSplit(split: LabeledSplit, shape: [number, number], spec: s
     f(split.x.subarray(at, at + split.dim), x.subarray(at, at + split.dim), h, w);
   }
   return { x, y: split.y, n: split.n, dim: split.dim };
-}
-
-function rotate(s: Float32Array, d: Float32Array, h: number, w: number, angle: number): void {
-  const cy = (h - 1) / 2;
-  const cx = (w - 1) / 2;
-  const cos = Math.cos(angle);
-  const sin = Math.sin(angle);
-  const at = (y: number, x: number) => (y >= 0 && y < h && x >= 0 && x < w ? s[y * w + x] : 0);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) {
-      // Inverse map: where in the source does this destination pixel come from.
-      const sx = cos * (x - cx) + sin * (y - cy) + cx;
-      const sy = -sin * (x - cx) + cos * (y - cy) + cy;
-      const x0 = Math.floor(sx);
-      const y0 = Math.floor(sy);
-      const fx = sx - x0;
-      const fy = sy - y0;
-      d[y * w + x] =
-        (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) +
-        fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
-    }
 }
 
 function dilate(s: Float32Array, d: Float32Array, h: number, w: number): void {
