@@ -198,41 +198,27 @@ function label(r: DemoRow): string {
   return r.system === "edge" ? `edge ${r.policy} ${r.key} ${r.capacity}` : r.system;
 }
 
+/** One line per run of a time series (window start -> value), values in [0, 1]. */
+function overTime(
+  rs: DemoRun[],
+  value: (p: DemoRun["result"]["series"][number]) => number,
+  title: string,
+  yLabel: string,
+): string {
+  const series = rs.map((r) => ({
+    name: label(r.row),
+    x: r.result.series.map((p) => p.start),
+    y: r.result.series.map(value),
+  }));
+  return lineChart(series, { title, xLabel: "request", yLabel, yMin: 0, yMax: 1 });
+}
+
 function report(runs: DemoRun[], dataset: string, small: string, cloud: string, unseen: number): string {
   const sections = [];
   for (const scenario of [...new Set(runs.map((r) => r.row.scenario))]) {
     const rs = runs.filter((r) => r.row.scenario === scenario);
-    const acc = lineChart(
-      rs.map((r) => ({
-        name: label(r.row),
-        x: r.result.series.map((p) => p.start),
-        y: r.result.series.map((p) => p.accuracy),
-      })),
-      {
-        title: `${scenario}: accuracy over time`,
-        xLabel: "request",
-        yLabel: "accuracy (window)",
-        yMin: 0,
-        yMax: 1,
-      },
-    );
-    const local = lineChart(
-      rs
-        .filter((r) => r.row.system === "edge")
-        .map((r) => ({
-          name: label(r.row),
-          x: r.result.series.map((p) => p.start),
-          y: r.result.series.map((p) => p.localFraction),
-        })),
-      {
-        title: `${scenario}: fraction served locally`,
-        xLabel: "request",
-        yLabel: "local fraction",
-        yMin: 0,
-        yMax: 1,
-      },
-    );
-    const lat = lineChart(
+    const edges = rs.filter((r) => r.row.system === "edge");
+    const latency = lineChart(
       rs.map((r) => {
         const c = cdf(Array.from(r.result.latencies, (v) => Math.max(v, 1e-3)));
         return { name: label(r.row), x: c.x, y: c.y };
@@ -246,14 +232,15 @@ function report(runs: DemoRun[], dataset: string, small: string, cloud: string, 
     );
     sections.push({
       heading: scenario,
-      html:
+      html: [
         htmlTable(
           HEADERS,
           rs.map((r) => cells(r.row).map(String)),
-        ) +
-        acc +
-        local +
-        lat,
+        ),
+        overTime(rs, (p) => p.accuracy, `${scenario}: accuracy over time`, "accuracy (window)"),
+        overTime(edges, (p) => p.localFraction, `${scenario}: fraction served locally`, "local fraction"),
+        latency,
+      ].join(""),
     });
   }
   return htmlReport(
