@@ -82,7 +82,7 @@ export abstract class OnlinePolicy implements CachePolicy {
     this.cost = ctx.cost;
     this.store = new StoredSet(ctx.catalog, ctx.capacity);
     const k = ctx.cost.k;
-    this.catalogNeighbours = Math.min(n, p.neighbours > 0 ? Math.max(k, p.neighbours) : Math.max(2 * k, 16));
+    this.catalogNeighbours = Math.min(n, p.neighbours > 0 ? Math.max(k, p.neighbours) : Math.max(6 * k, 16));
     const T = ctx.offline?.count ?? 100_000;
     this.eta = p.eta > 0 ? p.eta : autoEta(n, ctx.capacity, k, T);
     this.rounding = p.rounding as RoundingName;
