@@ -31,7 +31,8 @@ export const ONLINE_PARAMS = {
     type: "int",
     default: 0,
     min: 0,
-    description: "catalog neighbours of each request used as candidates (0 = max(6k, 16): at k-NN the supergradient reaches past the 2k nearest objects)",
+    description:
+      "catalog neighbours of each request used as candidates (0 = max(6k, 16): at k-NN the supergradient reaches past the 2k nearest objects)",
   },
 } satisfies ParamSchema;
 
