@@ -42,6 +42,7 @@ export * from "./models/index.js";
 export * from "./sim/analyze.js";
 export * from "./sim/catalog.js";
 export * from "./sim/cost.js";
+export * from "./sim/cta.js";
 export * from "./sim/plot.js";
 export * from "./sim/simulator.js";
 export * from "./sim/trace-format.js";
