@@ -8,6 +8,8 @@
  * half the requests could be served approximately by their nearest other object), k = 10 with
  * c_f = the same distance.
  *
+ * When done it appends a summary computed from the tables (scripts/sim-summary.ts).
+ *
  * --jobs 2 runs each catalog in its own child process (same flags, one catalog each) and
  * concatenates their sections, so the whole document is still one command.
  *
@@ -32,6 +34,7 @@ import { parsePolicyList } from "../src/memory/policies/index.js";
 import { analyzeCatalog } from "../src/sim/analyze.js";
 import { gaussVectors } from "../src/sim/catalog.js";
 import { loadCatalog } from "../src/sim/catalog.node.js";
+import { withSummary } from "./sim-summary.js";
 
 const { values: a } = parseArgs({
   options: {
@@ -187,7 +190,7 @@ if (a.part) {
   );
   await Promise.all(children);
   const body = parts.map((p) => readFileSync(p, "utf8"));
-  writeFileSync(a.out as string, `${[...header, ...body, ...footer()].join("\n")}\n`);
+  writeFileSync(a.out as string, withSummary(`${[...header, ...body, ...footer()].join("\n")}\n`));
   process.stderr.write(`wrote ${a.out}\n`);
 } else {
   const done: string[] = [];
@@ -197,6 +200,6 @@ if (a.part) {
     );
     done.push(...sec);
   }
-  writeFileSync(a.out as string, `${[...header, ...done, ...footer()].join("\n")}\n`);
+  writeFileSync(a.out as string, withSummary(`${[...header, ...done, ...footer()].join("\n")}\n`));
   process.stderr.write(`wrote ${a.out}\n`);
 }
