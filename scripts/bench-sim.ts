@@ -54,6 +54,7 @@ const out = {
   cpuSeconds: cpu() - c0,
   simulateWallSeconds: result.totalSeconds,
   neighbourSeconds: result.neighbourSeconds,
+  indexBuildSeconds: result.indexBuildSeconds,
   policies: result.results.map((r) => ({
     policy: r.policy,
     reqPerSec: Math.round(r.reqPerSec),

@@ -65,6 +65,8 @@ export interface SimResult {
   catalogIndex: string;
   trace: string;
   neighbours: number;
+  /** Seconds building the catalog index, on first use (included in neighbourSeconds). */
+  indexBuildSeconds: number;
   /** Seconds in the shared catalog neighbour search (memo hits included). */
   neighbourSeconds: number;
   memoHits: number;
@@ -255,6 +257,7 @@ export function simulate(o: SimOptions): SimResult {
     trace: trace.info.source,
     neighbours: K,
     neighbourSeconds,
+    indexBuildSeconds: catalog.buildSeconds ?? 0,
     memoHits,
     totalSeconds: (performance.now() - start) / 1000,
   };

@@ -55,6 +55,8 @@ export interface Catalog {
   readonly index: Index;
   /** Index spec, e.g. "flat" or "hnsw:M=16,efSearch=64"; "flat" makes every answer exact. */
   readonly indexSpec: string;
+  /** Seconds spent building `index` (0 until first use; a one-off cost, not a per-request one). */
+  readonly buildSeconds?: number;
   /** Row i as a view (no copy). */
   row(i: number): Float32Array;
   /** d(x, object i). */
