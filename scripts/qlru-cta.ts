@@ -8,12 +8,12 @@
  *        [--qs 0.1,0.01,0.001] [--similarity-count 1000000]
  */
 import { parseArgs } from "node:util";
-import { createCachePolicy } from "../src/memory/policies/index.js";
 import { gaussVectors, makeCatalog } from "../src/sim/catalog.js";
 import { createCostModel } from "../src/sim/cost.js";
 import { qlruCta } from "../src/sim/cta.js";
-import { type SimResult, simulate } from "../src/sim/simulator.js";
+import type { SimResult } from "../src/sim/simulator.js";
 import { generateTrace } from "../src/sim/traces.js";
+import { runPolicies } from "../test/sim-fixtures.js";
 
 const { values: a } = parseArgs({
   options: {
@@ -33,16 +33,7 @@ const qs = (a.qs as string).split(",").map(Number);
 function run(approx: string, count: number, specs: string[], h: number): SimResult {
   const cost = createCostModel({ k: 1, cr, approx });
   const trace = generateTrace(`irm:alpha=0.9,count=${count},seed=3`, catalog);
-  const offline = {
-    count,
-    *requests() {
-      for (const r of trace.requests()) yield r.x;
-    },
-  };
-  const policies = specs.map((s, i) =>
-    createCachePolicy(s, { capacity: h, catalog, cost, seed: 1 + i, offline }),
-  );
-  return simulate({ catalog, cost, policies, trace });
+  return runPolicies(catalog, cost, trace, specs, h).result;
 }
 const secondHalfCost = (r: SimResult["results"][number]) => {
   const s = r.series;
