@@ -95,7 +95,7 @@ else {
   process.stdout.write(
     `${table(
       [
-        "run (10^6 requests, h = 600, k = 1)",
+        `run (${n.toLocaleString("en-US")} requests, h = 600, k = 1)`,
         "process wall s",
         "CPU s",
         "loop s",
