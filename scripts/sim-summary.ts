@@ -96,6 +96,8 @@ export function summarize(md: string): string {
     ),
     "```",
     "",
+    "greedy and static-opt build their tables from a uniform sample of `maxRequests` requests (shown in their spec), so on traces much longer than that they are estimates of the best fixed cache, not bounds. The reading of these tables is in docs/sim.md.",
+    "",
   ].join("\n");
 }
 
