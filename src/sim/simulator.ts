@@ -10,10 +10,13 @@
  * its stored set's consistency are checked. Browser-safe (no Node imports).
  */
 import { fail } from "../core/errors.js";
+import { RowLookup } from "../memory/policies/row-lookup.js";
 import { makeNeighbours } from "../memory/policies/stored-set.js";
 import type { CachePolicy, Catalog, CostModel, Neighbours, SimRequest } from "../memory/policies/types.js";
 import { describeCost, makeAnswer, remoteCost, serve } from "./cost.js";
 import type { Trace } from "./traces.js";
+
+export { RowLookup };
 
 export interface SimOptions {
   catalog: Catalog;
@@ -106,44 +109,6 @@ class RowMemo {
 }
 
 const MEMO_MAX_ENTRIES = 1 << 25;
-
-/**
- * Finds the catalog row a request vector equals exactly (file traces carry no row): a hash of
- * the float bits picks candidates, an element-wise comparison confirms. Built on first use.
- */
-export class RowLookup {
-  private readonly table = new Map<number, number | number[]>();
-  private readonly bits: Uint32Array;
-  constructor(private readonly catalog: Catalog) {
-    this.bits = new Uint32Array(catalog.vectors.buffer, catalog.vectors.byteOffset, catalog.vectors.length);
-    const { n, dim } = catalog;
-    for (let i = 0; i < n; i++) {
-      const h = this.hash(this.bits, i * dim, dim);
-      const e = this.table.get(h);
-      if (e === undefined) this.table.set(h, i);
-      else if (typeof e === "number") this.table.set(h, [e, i]);
-      else e.push(i);
-    }
-  }
-  private hash(b: Uint32Array, o: number, dim: number): number {
-    let h = 0x811c9dc5;
-    for (let j = 0; j < dim; j++) h = Math.imul(h ^ b[o + j], 0x01000193);
-    return h >>> 0;
-  }
-  /** The smallest row equal to x, or -1. */
-  find(x: Float32Array): number {
-    const xb = new Uint32Array(x.buffer, x.byteOffset, x.length);
-    const e = this.table.get(this.hash(xb, 0, x.length));
-    if (e === undefined) return -1;
-    for (const i of typeof e === "number" ? [e] : e) {
-      const row = this.catalog.row(i);
-      let same = true;
-      for (let j = 0; j < x.length && same; j++) same = row[j] === x[j];
-      if (same) return i;
-    }
-    return -1;
-  }
-}
 
 export function simulate(o: SimOptions): SimResult {
   const { catalog, cost, policies, trace } = o;

@@ -16,6 +16,7 @@
 import { fail } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import { checkContext, fetchedByAnswer } from "./lists.js";
+import { RowLookup } from "./row-lookup.js";
 import { makeNeighbours, StoredSet } from "./stored-set.js";
 import type { CacheContext, CachePolicy, CostModel, ServedAnswer, SimRequest } from "./types.js";
 
@@ -159,21 +160,33 @@ export function buildRequestTable(name: string, ctx: CacheContext, o: TableOptio
   const nb = makeNeighbours(M);
   const byKey = new Map<string, number>();
   const lists: { ids: number[]; cd: number[]; weight: number }[] = [];
+  // A request equal to a catalog row has that row's list (the search is deterministic), so each
+  // distinct row is searched once: the same table, without one search per occurrence.
+  const rows = new RowLookup(catalog);
+  const listOfRow = new Map<number, number>();
   let count = 0;
   for (const x of off.requests()) {
     count++;
     if (p < 1 && rng.next() >= p) continue;
+    const row = rows.find(x);
+    const known = row >= 0 ? listOfRow.get(row) : undefined;
+    if (known !== undefined) {
+      lists[known].weight += 1 / p;
+      continue;
+    }
     catalog.nearest(x, M, nb);
     const ids = Array.from(nb.ids.subarray(0, nb.count));
     const cd = Array.from(nb.dists.subarray(0, nb.count), (d) => cost.approx(d));
     // Identical requests have identical lists: aggregate them into one weighted request.
     const key = `${ids.join(",")}|${Array.from(nb.dists.subarray(0, nb.count)).join(",")}`;
-    const at = byKey.get(key);
+    let at = byKey.get(key);
     if (at !== undefined) lists[at].weight += 1 / p;
     else {
-      byKey.set(key, lists.length);
+      at = lists.length;
+      byKey.set(key, at);
       lists.push({ ids, cd, weight: 1 / p });
     }
+    if (row >= 0) listOfRow.set(row, at);
   }
   return new RequestTable(cost, catalog.n, lists, count);
 }
