@@ -35,6 +35,22 @@ export function splitSpec(spec: string): { name: string; rest: string } {
     : { name: s.slice(0, i).trim().toLowerCase(), rest: s.slice(i + 1) };
 }
 
+/**
+ * Splits a comma-separated list of specs, "lru,qlru-dc:q=0.05,acai:eta=0.1,rounding=coupled" or
+ * "flat,hnsw:M=16,efSearch=64": a token with "=" but no ":" continues the previous spec's
+ * parameters. Empty tokens are skipped; the caller decides whether an empty result is an error.
+ */
+export function splitSpecList(list: string): string[] {
+  const specs: string[] = [];
+  for (const raw of list.split(",")) {
+    const t = raw.trim();
+    if (t === "") continue;
+    if (t.includes("=") && !t.includes(":") && specs.length > 0) specs[specs.length - 1] += `,${t}`;
+    else specs.push(t);
+  }
+  return specs;
+}
+
 /** Parses `key=value,key=value` against a schema. `owner` names the component in messages. */
 export function parseParams<S extends ParamSchema>(
   rest: string | Record<string, unknown>,

@@ -10,6 +10,7 @@ import { type ParamSchema, parseParams } from "../core/spec.js";
 import { l2sq } from "../core/vectors.js";
 import { createIndex } from "../index/factory.js";
 import type { Index } from "../index/types.js";
+import { insertSorted } from "../memory/policies/stored-set.js";
 import type { Catalog, Neighbours } from "../memory/policies/types.js";
 
 export const EUCLIDEAN = "euclidean (L2, not squared)";
@@ -61,15 +62,7 @@ class VectorCatalog implements Catalog {
     const m = r.ids.length;
     for (let j = 0; j < m; j++) {
       const id = r.ids[j];
-      const d = this.distance(x, id);
-      let i = j;
-      while (i > 0 && (out.dists[i - 1] > d || (out.dists[i - 1] === d && out.ids[i - 1] > id))) {
-        out.dists[i] = out.dists[i - 1];
-        out.ids[i] = out.ids[i - 1];
-        i--;
-      }
-      out.dists[i] = d;
-      out.ids[i] = id;
+      insertSorted(out, j, this.distance(x, id), id);
     }
     out.count = m;
     return out;

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { type Command, Option } from "commander";
 import { fail } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
-import { splitSpec } from "../../core/spec.js";
+import { splitSpec, splitSpecList } from "../../core/spec.js";
 import { loadDataset } from "../../data/datasets.js";
 import type { Dataset } from "../../data/types.js";
 import {
@@ -53,13 +53,7 @@ export interface BenchIndexOptions {
  * continues the previous spec's parameters.
  */
 export function parseIndexList(list: string): string[] {
-  const specs: string[] = [];
-  for (const raw of list.split(",")) {
-    const t = raw.trim();
-    if (t === "") continue;
-    if (t.includes("=") && !t.includes(":") && specs.length > 0) specs[specs.length - 1] += `,${t}`;
-    else specs.push(t);
-  }
+  const specs = splitSpecList(list);
   if (specs.length === 0)
     fail("INVALID_ARGUMENT", `--index: expected a comma-separated list of index specs, got "${list}"`);
   return specs;

@@ -11,6 +11,7 @@ import "./greedy.js";
 import "./static-opt.js";
 
 import { fail } from "../../core/errors.js";
+import { splitSpecList } from "../../core/spec.js";
 import { parsePolicySpec } from "../registry.js";
 import type { CacheContext, CachePolicy } from "./types.js";
 
@@ -31,13 +32,7 @@ export function createCachePolicy(spec: string, ctx: CacheContext): CachePolicy 
  * with "=" but no ":" continues the previous spec's parameters.
  */
 export function parsePolicyList(list: string): string[] {
-  const specs: string[] = [];
-  for (const raw of list.split(",")) {
-    const t = raw.trim();
-    if (t === "") continue;
-    if (t.includes("=") && !t.includes(":") && specs.length > 0) specs[specs.length - 1] += `,${t}`;
-    else specs.push(t);
-  }
+  const specs = splitSpecList(list);
   if (specs.length === 0)
     fail("INVALID_ARGUMENT", `--policies: expected a comma-separated list, got "${list}"`);
   return specs;

@@ -21,6 +21,20 @@ export function makeNeighbours(capacity: number): Neighbours {
   return { count: 0, ids: new Int32Array(capacity), dists: new Float64Array(capacity) };
 }
 
+/**
+ * Writes (d, id) into slot i of a list sorted by distance, ties by smaller id, after shifting
+ * down the entries before i that sort after it (insertion sort's inner loop; slot i is free).
+ */
+export function insertSorted(out: Neighbours, i: number, d: number, id: number): void {
+  while (i > 0 && (out.dists[i - 1] > d || (out.dists[i - 1] === d && out.ids[i - 1] > id))) {
+    out.dists[i] = out.dists[i - 1];
+    out.ids[i] = out.ids[i - 1];
+    i--;
+  }
+  out.dists[i] = d;
+  out.ids[i] = id;
+}
+
 export class StoredSet {
   readonly catalog: Catalog;
   readonly capacity: number;
@@ -203,13 +217,7 @@ export class StoredSet {
       i = k - 1;
       if (d > out.dists[i] || (d === out.dists[i] && id > out.ids[i])) return;
     }
-    while (i > 0 && (out.dists[i - 1] > d || (out.dists[i - 1] === d && out.ids[i - 1] > id))) {
-      out.dists[i] = out.dists[i - 1];
-      out.ids[i] = out.ids[i - 1];
-      i--;
-    }
-    out.dists[i] = d;
-    out.ids[i] = id;
+    insertSorted(out, i, d, id);
   }
 
   /** Throws STATE unless the id maps, the count and the vector copies agree with the catalog. */
