@@ -14,14 +14,14 @@
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { MemoryAugmentedModel, type Prediction } from "../src/augment/memory-augmented-model.js";
-import { loadDataset } from "../src/data/datasets.js";
+import { loadDataset } from "../src/data/datasets.node.js";
 import { row } from "../src/data/types.js";
 import { EdgeNode } from "../src/edge/edge-node.js";
 import { InProcessUpstream } from "../src/edge/upstream.js";
-import { createIndex } from "../src/index/node.js";
+import { createIndex } from "../src/index/factory.node.js";
 import { LabeledMemory } from "../src/memory/labeled-memory.js";
-import "../src/models/index.js";
-import { createModel } from "../src/models/spec.js";
+import "../src/models/all.js";
+import { createModel } from "../src/models/registry.js";
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);

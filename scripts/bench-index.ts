@@ -21,7 +21,7 @@ import { benchData, resultsTable, runBenchIndex } from "../src/cli/commands/benc
 import { fmt, table } from "../src/cli/format.js";
 import { TopK } from "../src/core/topk.js";
 import { dot, l2sq } from "../src/core/vectors.js";
-import { loadDataset } from "../src/data/datasets.js";
+import { loadDataset } from "../src/data/datasets.node.js";
 import { median, rowIds } from "../src/index/evaluate.js";
 import { FlatIndex } from "../src/index/flat.js";
 

@@ -16,12 +16,12 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { bytesHuman, table } from "../src/cli/format.js";
-import { loadDataset } from "../src/data/datasets.js";
+import { loadDataset } from "../src/data/datasets.node.js";
 import { accuracy, latencyUsPerExample } from "../src/models/evaluate.js";
-import { readModelFile, writeModelFile } from "../src/models/files.node.js";
-import { quantizeModel } from "../src/models/int8-family.js";
-import { TrainableProjectionNet } from "../src/models/projection-family.js";
-import { trainModel } from "../src/models/spec.js";
+import { TrainableProjectionNet } from "../src/models/families/projection.js";
+import { quantizeModel } from "../src/models/int8/family.js";
+import { readModelFile, writeModelFile } from "../src/models/io/files.node.js";
+import { trainModel } from "../src/models/registry.js";
 import type { Model } from "../src/models/types.js";
 
 function arg(name: string, fallback: string): string {

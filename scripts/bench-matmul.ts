@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { table } from "../src/cli/format.js";
 import { Rng } from "../src/core/rng.js";
-import { gemmAB, gemmABt, gemmAtB, naiveABt, setGemmBackend } from "../src/models/matmul.js";
+import { gemmAB, gemmABt, gemmAtB, naiveABt, setGemmBackend } from "../src/models/engine/matmul.js";
 
 const { values: args } = parseArgs({
   options: { runs: { type: "string", default: "5" }, json: { type: "boolean", default: false } },

@@ -9,13 +9,13 @@
  *        [--capacity 600] [--k 10] [--cf 5] [--policies sim-lru,acai,oga] [--index auto]
  */
 import { parseArgs } from "node:util";
-import "../src/index/node.js";
+import "../src/index/factory.node.js";
+import { loadCatalog } from "../src/caching/catalog.node.js";
+import { createCostModel } from "../src/caching/cost.js";
+import { createCachePolicy, parsePolicyList } from "../src/caching/registry.js";
+import { simulate } from "../src/caching/simulator.js";
+import { generateTrace } from "../src/caching/traces.js";
 import { fmt, table } from "../src/cli/format.js";
-import { createCachePolicy, parsePolicyList } from "../src/memory/policies/index.js";
-import { loadCatalog } from "../src/sim/catalog.node.js";
-import { createCostModel } from "../src/sim/cost.js";
-import { simulate } from "../src/sim/simulator.js";
-import { generateTrace } from "../src/sim/traces.js";
 
 const { values: a } = parseArgs({
   options: {

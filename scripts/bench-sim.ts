@@ -8,8 +8,8 @@
  *        [--policies sim-lru] [--capacity 1%] [--cr 4] [--k 1] [--cf C] [--noise 0] [--json]
  */
 import { parseArgs } from "node:util";
+import { parsePolicyList } from "../src/caching/registry.js";
 import { runSimulation } from "../src/cli/commands/simulate.js";
-import { parsePolicyList } from "../src/memory/policies/index.js";
 
 const { values: a } = parseArgs({
   options: {

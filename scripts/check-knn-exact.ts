@@ -14,7 +14,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadDataset } from "../src/data/datasets.js";
+import { loadDataset } from "../src/data/datasets.node.js";
 import { readVectorFile, writeVectorFile } from "../src/data/vectors-file.node.js";
 
 const { values: args } = parseArgs({

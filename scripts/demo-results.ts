@@ -9,9 +9,9 @@
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { obtainModel } from "../src/cli/model-cache.js";
-import { loadDataset } from "../src/data/datasets.js";
-import { type DemoRow, demoClasses, runDemo } from "../src/edge/demo.js";
+import { loadDataset } from "../src/data/datasets.node.js";
+import { type DemoRow, demoClasses, runDemo } from "../src/jobs/demo.js";
+import { obtainModel } from "../src/jobs/model-cache.node.js";
 
 const { values: a } = parseArgs({
   options: {

@@ -1,6 +1,6 @@
 /**
  * The qlru-dc figures of docs/sim.md ("qlru-dc does not reach greedy's local optimum"):
- * exact-match qLRU simulated vs the characteristic-time approximation (src/sim/cta.ts) and greedy,
+ * exact-match qLRU simulated vs the characteristic-time approximation (src/caching/cta.ts) and greedy,
  * and the similarity-cost gap to greedy. Costs and hit ratios are over the second half of each
  * run (the first half is warm-up). 2-D Gaussian catalog, IRM alpha 0.9, C_r = 0.6.
  *
@@ -8,11 +8,11 @@
  *        [--qs 0.1,0.01,0.001] [--similarity-count 1000000]
  */
 import { parseArgs } from "node:util";
-import { gaussVectors, makeCatalog } from "../src/sim/catalog.js";
-import { createCostModel } from "../src/sim/cost.js";
-import { qlruCta } from "../src/sim/cta.js";
-import type { SimResult } from "../src/sim/simulator.js";
-import { generateTrace } from "../src/sim/traces.js";
+import { gaussVectors, makeCatalog } from "../src/caching/catalog.js";
+import { createCostModel } from "../src/caching/cost.js";
+import { qlruCta } from "../src/caching/cta.js";
+import type { SimResult } from "../src/caching/simulator.js";
+import { generateTrace } from "../src/caching/traces.js";
 import { runPolicies } from "../test/sim-fixtures.js";
 
 const { values: a } = parseArgs({

@@ -30,13 +30,13 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
+import { gaussVectors } from "../src/caching/catalog.js";
+import { loadCatalog } from "../src/caching/catalog.node.js";
+import { analyzeCatalog } from "../src/caching/geometry.js";
+import { parsePolicyList } from "../src/caching/registry.js";
 import { runSimulation } from "../src/cli/commands/simulate.js";
 import { table } from "../src/cli/format.js";
 import { writeVectorFile } from "../src/data/vectors-file.node.js";
-import { parsePolicyList } from "../src/memory/policies/index.js";
-import { analyzeCatalog } from "../src/sim/analyze.js";
-import { gaussVectors } from "../src/sim/catalog.js";
-import { loadCatalog } from "../src/sim/catalog.node.js";
 import { withSummary } from "./sim-summary.js";
 
 const { values: a } = parseArgs({

@@ -1,6 +1,6 @@
 /**
  * The browser-safe library: everything that runs in browsers and edge runtimes (no `node:` imports,
- * no native addons). Node programs import the package root (src/index.ts), which adds the native
+ * no native addons). Node programs import the package root (src/node.ts), which adds the native
  * hnsw index, files on disk and ONNX models.
  */
 
@@ -8,7 +8,18 @@ export * from "./augment/calibration.js";
 export * from "./augment/combine.js";
 export * from "./augment/keys.js";
 export * from "./augment/memory-augmented-model.js";
+export * from "./caching/catalog.js";
+export * from "./caching/cost.js";
+export * from "./caching/cta.js";
+export * from "./caching/geometry.js";
+export * from "./caching/registry.js";
+export * from "./caching/simulator.js";
+export * from "./caching/trace-format.js";
+export * from "./caching/traces.js";
+export type { Neighbours as CacheNeighbours } from "./caching/types.js";
 export * from "./core/errors.js";
+export * from "./core/plot.js";
+export * from "./core/policy-registry.js";
 export * from "./core/rng.js";
 export * from "./core/spec.js";
 export * from "./core/topk.js";
@@ -20,30 +31,18 @@ export * from "./data/transforms.js";
 export * from "./data/types.js";
 export * from "./data/vecs.js";
 export * from "./data/vector-formats.js";
-export * from "./edge/demo.js";
 export * from "./edge/edge-node.js";
-export * from "./edge/experiment.js";
 export * from "./edge/histogram.js";
 export * from "./edge/upstream.js";
-export * from "./edge/workloads.js";
 export * from "./index/factory.js";
 export * from "./index/flat.js";
 export * from "./index/flat-i8.js";
 export type * from "./index/types.js";
+export * from "./jobs/demo.js";
+export * from "./jobs/experiment.js";
+export * from "./jobs/workloads.js";
 // Two "neighbours" shapes: the labeled memory's (with labels and vote weights) and the caching
 // policies' (catalog ids and distances).
 export type { Neighbours } from "./memory/labeled-memory.js";
 export * from "./memory/labeled-memory.js";
-export * from "./memory/policies/index.js";
-export type { Neighbours as CacheNeighbours } from "./memory/policies/types.js";
-export * from "./memory/registry.js";
-export * from "./models/index.js";
-
-export * from "./sim/analyze.js";
-export * from "./sim/catalog.js";
-export * from "./sim/cost.js";
-export * from "./sim/cta.js";
-export * from "./sim/plot.js";
-export * from "./sim/simulator.js";
-export * from "./sim/trace-format.js";
-export * from "./sim/traces.js";
+export * from "./models/all.js";

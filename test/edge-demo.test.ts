@@ -4,11 +4,11 @@
  * PRINT_GOLDEN=1 after a deliberate behaviour change); the structural checks hold for any seed.
  */
 import { describe, expect, it } from "vitest";
-import { loadDataset } from "../src/data/datasets.js";
+import { loadDataset } from "../src/data/datasets.node.js";
 import { takeRows } from "../src/data/types.js";
-import { type DemoRow, demoClasses, demoSystems, runDemo } from "../src/edge/demo.js";
-import "../src/models/index.js";
-import { trainModel } from "../src/models/spec.js";
+import { type DemoRow, demoClasses, demoSystems, runDemo } from "../src/jobs/demo.js";
+import "../src/models/all.js";
+import { trainModel } from "../src/models/registry.js";
 
 const ds = loadDataset("mnist");
 const { unseen } = demoClasses(ds);

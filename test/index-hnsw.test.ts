@@ -8,8 +8,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Rng } from "../src/core/rng.js";
 import { METRICS, type Metric } from "../src/core/vectors.js";
-import { loadEmbeddedMnist } from "../src/data/datasets.js";
-import { createIndex, deserializeIndex } from "../src/index/node.js";
+import { loadEmbeddedMnist } from "../src/data/datasets.node.js";
+import { createIndex, deserializeIndex } from "../src/index/factory.node.js";
 import type { Index, SearchResult } from "../src/index/types.js";
 import { bruteForce, randomRows, recall, rowsOf, type Store } from "./index-reference.js";
 

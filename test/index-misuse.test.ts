@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { type ErrorCode, MammalsError } from "../src/core/errors.js";
-import { createIndex, deserializeIndex } from "../src/index/node.js";
+import { createIndex, deserializeIndex } from "../src/index/factory.node.js";
 import type { Index, SearchOptions } from "../src/index/types.js";
 
 const DIM = 4;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isMammalsError } from "../src/core/errors.js";
+import { parsePolicySpec } from "../src/core/policy-registry.js";
 import { Rng } from "../src/core/rng.js";
 import { l2sq } from "../src/core/vectors.js";
 import { createIndex } from "../src/index/factory.js";
@@ -13,7 +14,6 @@ import {
   LabeledMemory,
   type Neighbours,
 } from "../src/memory/labeled-memory.js";
-import { parsePolicySpec } from "../src/memory/registry.js";
 
 const DIM = 4;
 const C = 3;

@@ -2,9 +2,8 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isMammalsError } from "../src/core/errors.js";
 import { Rng } from "../src/core/rng.js";
-import { loadDataset } from "../src/data/datasets.js";
+import { loadDataset } from "../src/data/datasets.node.js";
 import { takeRows } from "../src/data/types.js";
-import { accuracy } from "../src/models/evaluate.js";
 import {
   Adam,
   activeGemmBackend,
@@ -25,7 +24,8 @@ import {
   setGemmBackend,
   softCrossEntropy,
   softmaxCrossEntropy,
-} from "../src/models/index.js";
+} from "../src/models/all.js";
+import { accuracy } from "../src/models/evaluate.js";
 
 function randArray(rng: Rng, n: number, scale = 1): Float32Array {
   const a = new Float32Array(n);

@@ -11,18 +11,18 @@ import { runFinetune } from "../src/cli/commands/finetune.js";
 import { MammalsError } from "../src/core/errors.js";
 import { Rng } from "../src/core/rng.js";
 import type { LabeledSplit } from "../src/data/types.js";
-import { writeModelFile } from "../src/models/files.node.js";
 import {
   FineTuner,
   type FloatLayer,
   type Int8Layer,
   qasFactors,
   type TunableLayer,
-} from "../src/models/finetune.js";
-import { planView, tunerWithinBudget } from "../src/models/finetune-run.js";
-import { parseUpdateScheme, planUpdate } from "../src/models/finetune-scheme.js";
-import { shiftSplit } from "../src/models/shift.js";
-import { createModel } from "../src/models/spec.js";
+} from "../src/models/finetune/finetuner.js";
+import { planView, tunerWithinBudget } from "../src/models/finetune/run.js";
+import { parseUpdateScheme, planUpdate } from "../src/models/finetune/scheme.js";
+import { shiftSplit } from "../src/models/finetune/shift.js";
+import { writeModelFile } from "../src/models/io/files.node.js";
+import { createModel } from "../src/models/registry.js";
 
 function floatNet(dims: number[], seed: number): FloatLayer[] {
   const rng = new Rng(seed);

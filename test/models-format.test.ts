@@ -4,9 +4,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runTrain } from "../src/cli/commands/train.js";
 import { isMammalsError } from "../src/core/errors.js";
-import { loadDataset } from "../src/data/datasets.js";
+import { loadDataset } from "../src/data/datasets.node.js";
 import { takeRows } from "../src/data/types.js";
-import { readModelFile, writeModelFile } from "../src/models/files.node.js";
 import {
   crc32,
   createModel,
@@ -18,7 +17,8 @@ import {
   runTraining,
   type Sequential,
   saveModel,
-} from "../src/models/index.js";
+} from "../src/models/all.js";
+import { readModelFile, writeModelFile } from "../src/models/io/files.node.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mammals-models-format-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,20 +5,11 @@ import { describe, expect, it } from "vitest";
 import { runQuantize } from "../src/cli/commands/quantize.js";
 import { isMammalsError } from "../src/core/errors.js";
 import { Rng } from "../src/core/rng.js";
-import { loadDataset } from "../src/data/datasets.js";
+import { loadDataset } from "../src/data/datasets.node.js";
 import { takeRows } from "../src/data/types.js";
+import { Sequential } from "../src/models/engine/network.js";
 import { accuracy } from "../src/models/evaluate.js";
-import { writeModelFile } from "../src/models/files.node.js";
-import { decodeModelFile, encodeModelFile } from "../src/models/format.js";
-import {
-  calibrateInputScales,
-  dequantizeStack,
-  type FloatDense,
-  QuantizedNetwork,
-  quantizeLayer,
-  quantizeStack,
-} from "../src/models/int8.js";
-import { denseStackOf, quantizeModel } from "../src/models/int8-family.js";
+import { denseStackOf, quantizeModel } from "../src/models/int8/family.js";
 import {
   gemmInt8,
   gemvInt8,
@@ -27,9 +18,18 @@ import {
   quantizeInput,
   quantizeValue,
   requantize,
-} from "../src/models/int8-kernels.js";
-import { Sequential } from "../src/models/network.js";
-import { loadModel, parseModelSpec, saveModel, trainModel } from "../src/models/spec.js";
+} from "../src/models/int8/kernels.js";
+import {
+  calibrateInputScales,
+  dequantizeStack,
+  type FloatDense,
+  QuantizedNetwork,
+  quantizeLayer,
+  quantizeStack,
+} from "../src/models/int8/quantize.js";
+import { writeModelFile } from "../src/models/io/files.node.js";
+import { decodeModelFile, encodeModelFile } from "../src/models/io/format.js";
+import { loadModel, parseModelSpec, saveModel, trainModel } from "../src/models/registry.js";
 
 function randInt8(rng: Rng, n: number, zeroFraction = 0.3): Int8Array {
   const a = new Int8Array(n);

@@ -11,12 +11,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { runExportOnnx } from "../src/cli/commands/export-onnx.js";
 import { type ErrorCode, MammalsError } from "../src/core/errors.js";
 import { Rng } from "../src/core/rng.js";
-import { writeModelFile } from "../src/models/files.node.js";
-import { quantizeForDevice } from "../src/models/finetune-run.js";
-import type { Sequential } from "../src/models/network.js";
-import { OnnxModel } from "../src/models/onnx.node.js";
-import { exportMlpOnnx } from "../src/models/onnx-export.js";
-import { createModel } from "../src/models/spec.js";
+import type { Sequential } from "../src/models/engine/network.js";
+import { quantizeForDevice } from "../src/models/finetune/run.js";
+import { writeModelFile } from "../src/models/io/files.node.js";
+import { OnnxModel } from "../src/models/io/onnx.node.js";
+import { exportMlpOnnx } from "../src/models/io/onnx-export.js";
+import { createModel } from "../src/models/registry.js";
 import type { Model } from "../src/models/types.js";
 
 const hasOrt = (() => {

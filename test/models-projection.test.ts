@@ -1,26 +1,26 @@
 import { describe, expect, it } from "vitest";
 import { Rng } from "../src/core/rng.js";
-import { loadDataset } from "../src/data/datasets.js";
+import { loadDataset } from "../src/data/datasets.node.js";
 import { takeRows } from "../src/data/types.js";
-import { decodeModelFile, encodeModelFile } from "../src/models/format.js";
-import { quantizeModel } from "../src/models/int8-family.js";
-import { Dense, ReLU } from "../src/models/layers.js";
-import { buildMlp } from "../src/models/mlp.js";
-import { argmax, Sequential } from "../src/models/network.js";
+import { Dense, ReLU } from "../src/models/engine/layers.js";
+import { argmax, Sequential } from "../src/models/engine/network.js";
+import { buildMlp } from "../src/models/families/mlp.js";
+import {
+  ProjectionTrainingTask,
+  parseProjectionParams,
+  TrainableProjectionNet,
+  withRowIndex,
+} from "../src/models/families/projection.js";
 import {
   denseOverSetBits,
   generateHyperplanes,
   getBit,
   LshProjection,
   unpackBits,
-} from "../src/models/projection.js";
-import {
-  ProjectionTrainingTask,
-  parseProjectionParams,
-  TrainableProjectionNet,
-  withRowIndex,
-} from "../src/models/projection-family.js";
-import { createModel, loadModel, parseModelSpec, saveModel, trainModel } from "../src/models/spec.js";
+} from "../src/models/families/projection-net.js";
+import { quantizeModel } from "../src/models/int8/family.js";
+import { decodeModelFile, encodeModelFile } from "../src/models/io/format.js";
+import { createModel, loadModel, parseModelSpec, saveModel, trainModel } from "../src/models/registry.js";
 
 function accuracy(
   m: { predictProbaBatch(x: Float32Array, n: number): Float32Array },

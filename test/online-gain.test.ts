@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Rng } from "../src/core/rng.js";
-import { augmentedCost, distinctCost, KnnGain, knnGain } from "../src/memory/online/gain.js";
+import { augmentedCost, distinctCost, KnnGain, knnGain } from "../src/online/gain.js";
 
 /** A small random request: local costs (integers half the time, to make ties), remote = local + cf. */
 function randomRequest(rng: Rng, continuous = false) {

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
-import type { GreedyLocalSearch } from "../src/memory/policies/greedy.js";
-import { createCachePolicy } from "../src/memory/policies/index.js";
-import type { StaticOpt } from "../src/memory/policies/static-opt.js";
-import { makeNeighbours, StoredSet } from "../src/memory/policies/stored-set.js";
-import type { CacheContext, Catalog, CostModel, SimRequest } from "../src/memory/policies/types.js";
-import { describePolicies, parsePolicySpec } from "../src/memory/registry.js";
-import { gaussVectors, makeCatalog } from "../src/sim/catalog.js";
-import { createCostModel, makeAnswer, serve } from "../src/sim/cost.js";
-import { simulate } from "../src/sim/simulator.js";
-import { generateTrace, type Trace } from "../src/sim/traces.js";
+import { gaussVectors, makeCatalog } from "../src/caching/catalog.js";
+import { createCostModel, makeAnswer, serve } from "../src/caching/cost.js";
+import type { GreedyLocalSearch } from "../src/caching/policies/greedy.js";
+import type { StaticOpt } from "../src/caching/policies/static-opt.js";
+import { createCachePolicy } from "../src/caching/registry.js";
+import { simulate } from "../src/caching/simulator.js";
+import { makeNeighbours, StoredSet } from "../src/caching/stored-set.js";
+import { generateTrace, type Trace } from "../src/caching/traces.js";
+import type { CacheContext, Catalog, CostModel, SimRequest } from "../src/caching/types.js";
+import { describePolicies, parsePolicySpec } from "../src/core/policy-registry.js";
 
 function catalogOf(spec: string): Catalog {
   const g = gaussVectors(spec);

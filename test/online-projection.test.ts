@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { isMammalsError } from "../src/core/errors.js";
 import { Rng } from "../src/core/rng.js";
-import { EntropicState } from "../src/memory/online/entropic-state.js";
-import { euclidProjectCappedSimplex } from "../src/memory/online/euclid-projection.js";
-import { EuclidState } from "../src/memory/online/euclid-state.js";
-import { klProjectCappedSimplex } from "../src/memory/online/kl-projection.js";
+import { EntropicState } from "../src/online/entropic-state.js";
+import { euclidProjectCappedSimplex } from "../src/online/euclid-projection.js";
+import { EuclidState } from "../src/online/euclid-state.js";
+import { klProjectCappedSimplex } from "../src/online/kl-projection.js";
 
 /** Reference: y = min(1, m*yhat) with m found by bisection on sum = h (no sorting, no search rule). */
 function klBisection(yhat: Float64Array, h: number): Float64Array {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { Rng } from "../src/core/rng.js";
-import { EntropicState } from "../src/memory/online/entropic-state.js";
-import { EuclidState } from "../src/memory/online/euclid-state.js";
-import { klProjectCappedSimplex } from "../src/memory/online/kl-projection.js";
-import { CoordinatedSampler, depRound, madowRound } from "../src/memory/online/rounding.js";
+import { EntropicState } from "../src/online/entropic-state.js";
+import { EuclidState } from "../src/online/euclid-state.js";
+import { klProjectCappedSimplex } from "../src/online/kl-projection.js";
+import { CoordinatedSampler, depRound, madowRound } from "../src/online/rounding.js";
 
 function randomY(rng: Rng, n: number, h: number): Float64Array {
   // Heavy-tailed so that some coordinates are capped at 1 and some are tiny.

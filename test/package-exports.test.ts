@@ -1,7 +1,7 @@
 /** The package root and the browser entry export what the README's example uses. */
 import { describe, expect, it } from "vitest";
 import * as browser from "../src/browser.js";
-import * as root from "../src/index.js";
+import * as root from "../src/node.js";
 
 const README_NAMES = [
   "createIndex",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cdf, decadeTicks, htmlReport, lineChart, ticks } from "../src/sim/plot.js";
+import { cdf, decadeTicks, htmlReport, lineChart, ticks } from "../src/core/plot.js";
 
 describe("plot", () => {
   it("ticks are round numbers covering the range", () => {

@@ -4,9 +4,9 @@
  * skewness against closed forms, and hubness growing with dimension (Radovanovic et al.).
  */
 import { describe, expect, it } from "vitest";
+import { gaussVectors, makeCatalog } from "../src/caching/catalog.js";
+import { analyzeCatalog, mleAtPoint, skewness, twoNNFromRatios } from "../src/caching/geometry.js";
 import { Rng } from "../src/core/rng.js";
-import { analyzeCatalog, mleAtPoint, skewness, twoNNFromRatios } from "../src/sim/analyze.js";
-import { gaussVectors, makeCatalog } from "../src/sim/catalog.js";
 
 const gauss = (n: number, dim: number, seed = 1) => {
   const g = gaussVectors(`n=${n},dim=${dim},seed=${seed}`);

@@ -4,12 +4,12 @@
  * k-subset; nearest-stored lookups (catalog-list path and scan fallback) against a full scan.
  */
 import { describe, expect, it } from "vitest";
+import { makeCatalog } from "../src/caching/catalog.js";
+import { createCostModel, makeAnswer, parseApprox, remoteCost, serve } from "../src/caching/cost.js";
+import { makeNeighbours, StoredSet } from "../src/caching/stored-set.js";
+import type { Catalog, CostModel, SimRequest } from "../src/caching/types.js";
 import { Rng } from "../src/core/rng.js";
-import { loadDataset } from "../src/data/datasets.js";
-import { makeNeighbours, StoredSet } from "../src/memory/policies/stored-set.js";
-import type { Catalog, CostModel, SimRequest } from "../src/memory/policies/types.js";
-import { makeCatalog } from "../src/sim/catalog.js";
-import { createCostModel, makeAnswer, parseApprox, remoteCost, serve } from "../src/sim/cost.js";
+import { loadDataset } from "../src/data/datasets.node.js";
 
 function randomCatalog(rng: Rng, n: number, dim: number): Catalog {
   const v = new Float32Array(n * dim);

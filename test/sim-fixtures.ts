@@ -2,12 +2,13 @@
  * Shared setup of the simulator tests and of scripts/gen-golden-sim.ts: the golden case (a fixed
  * catalog, trace and cost model) and small helpers. Not a test file itself.
  */
-import { createCachePolicy } from "../src/memory/policies/index.js";
-import type { CachePolicy, Catalog, CostModel } from "../src/memory/policies/types.js";
-import { gaussVectors, makeCatalog } from "../src/sim/catalog.js";
-import { createCostModel } from "../src/sim/cost.js";
-import { type SimResult, simulate } from "../src/sim/simulator.js";
-import { generateTrace, makeTrace, type Trace } from "../src/sim/traces.js";
+
+import { gaussVectors, makeCatalog } from "../src/caching/catalog.js";
+import { createCostModel } from "../src/caching/cost.js";
+import { createCachePolicy } from "../src/caching/registry.js";
+import { type SimResult, simulate } from "../src/caching/simulator.js";
+import { generateTrace, makeTrace, type Trace } from "../src/caching/traces.js";
+import type { CachePolicy, Catalog, CostModel } from "../src/caching/types.js";
 
 export const GOLDEN = {
   catalog: "gauss:n=300,dim=4,seed=3,clusters=6,spread=0.3",

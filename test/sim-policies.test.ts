@@ -6,14 +6,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { gaussVectors, makeCatalog } from "../src/caching/catalog.js";
+import { createCostModel } from "../src/caching/cost.js";
+import { createCachePolicy, parsePolicyList } from "../src/caching/registry.js";
+import { simulate } from "../src/caching/simulator.js";
+import { generateTrace } from "../src/caching/traces.js";
+import type { CachePolicy, ServedAnswer, SimRequest } from "../src/caching/types.js";
 import { isMammalsError } from "../src/core/errors.js";
-import { createCachePolicy, parsePolicyList } from "../src/memory/policies/index.js";
-import type { CachePolicy, ServedAnswer, SimRequest } from "../src/memory/policies/types.js";
-import { listPolicies } from "../src/memory/registry.js";
-import { gaussVectors, makeCatalog } from "../src/sim/catalog.js";
-import { createCostModel } from "../src/sim/cost.js";
-import { simulate } from "../src/sim/simulator.js";
-import { generateTrace } from "../src/sim/traces.js";
+import { listPolicies } from "../src/core/policy-registry.js";
 import { type GoldenRow, goldenRows, rowTrace, runPolicies } from "./sim-fixtures.js";
 
 const small = () => {

@@ -3,10 +3,10 @@
  * stationary catalog: the issue's check of the brief's [R] claim, in the form our runs support.
  */
 import { describe, expect, it } from "vitest";
-import { gaussVectors, makeCatalog } from "../src/sim/catalog.js";
-import { createCostModel } from "../src/sim/cost.js";
-import { qlruCta } from "../src/sim/cta.js";
-import { generateTrace } from "../src/sim/traces.js";
+import { gaussVectors, makeCatalog } from "../src/caching/catalog.js";
+import { createCostModel } from "../src/caching/cost.js";
+import { qlruCta } from "../src/caching/cta.js";
+import { generateTrace } from "../src/caching/traces.js";
 import { runPolicies } from "./sim-fixtures.js";
 
 describe("qlru-dc against greedy (offline local search)", () => {
@@ -40,7 +40,7 @@ describe("qlru-dc against greedy (offline local search)", () => {
     // refresh w.p. 1, never insert; miss: insert w.p. q) and greedy to static LFU (top-h).
     // Oracle: under the characteristic-time approximation (CTA; exact as the cache grows) an object
     // requested w.p. p per request is stored w.p. q(1-e)/(e + q(1-e)), e = (1-p)^T, with T set so
-    // occupancies sum to h (a two-state chain per object; src/sim/cta.ts derives it). As q -> 0 it tends to 1 above a popularity threshold and 0 below: the top h,
+    // occupancies sum to h (a two-state chain per object; src/caching/cta.ts derives it). As q -> 0 it tends to 1 above a popularity threshold and 0 below: the top h,
     // greedy's set. So the brief's [R] claim holds in the CTA limit, and at the q a run can reach
     // the simulation must match the formula. At h = 10 the simulation stays 4-10% below CTA (the
     // finite-cache effect: at each rare insertion the LRU victim is random among the stored

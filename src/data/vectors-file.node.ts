@@ -4,7 +4,7 @@
  */
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { fail } from "../core/errors.js";
-import { readBytes } from "./files.js";
+import { readBytes } from "./files.node.js";
 import { decodeVectors, encodeVectors, type VectorFormat, type Vectors } from "./vector-formats.js";
 
 export interface VectorFile extends Vectors {

@@ -2,7 +2,7 @@
  * One factory for every index: `createIndex("hnsw:M=16,efSearch=64", dim, "l2")`. The spec string
  * doubles as configuration and CLI syntax (as in Faiss). `flat` and `flat-i8` are built in and
  * browser-safe; native kinds (hnsw over usearch) register themselves from Node-only modules
- * (src/index/node.ts), so a browser bundle of this file never sees a native dependency.
+ * (src/index/factory.node.ts), so a browser bundle of this file never sees a native dependency.
  */
 import { fail } from "../core/errors.js";
 import { describeSchema, type ParamSchema, parseParams, splitSpec } from "../core/spec.js";
@@ -50,7 +50,7 @@ function kindOf(name: string): IndexKind {
   if (kind) return kind;
   const hint =
     name === "hnsw"
-      ? ' (hnsw is Node-only: import "mammals" from Node, or src/index/node.ts, to register it)'
+      ? ' (hnsw is Node-only: import "mammals" from Node, or src/index/factory.node.ts, to register it)'
       : "";
   return fail(
     "UNKNOWN_NAME",

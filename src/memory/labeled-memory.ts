@@ -9,10 +9,10 @@
  * Per-entry data lives in parallel typed arrays indexed by slot, so policies can scan them cheaply.
  */
 import { check, fail } from "../core/errors.js";
+import { createPolicy } from "../core/policy-registry.js";
 import { checkVector } from "../core/vectors.js";
 import type { Index } from "../index/types.js";
 import type { AdmissionContext, AdmissionOffer, AdmissionPolicy } from "./admission/types.js";
-import { createPolicy } from "./registry.js";
 // Registers the admission policies so that a spec string works without a separate import.
 import "./admission/index.js";
 

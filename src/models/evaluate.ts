@@ -4,7 +4,7 @@
  */
 import { fail } from "../core/errors.js";
 import type { LabeledSplit } from "../data/types.js";
-import { argmax } from "./network.js";
+import { argmax } from "./engine/network.js";
 import type { Model } from "./types.js";
 
 /** Fraction of rows whose most probable class is the label (batch API, chunks of 1000 rows). */

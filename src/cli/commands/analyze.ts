@@ -3,8 +3,8 @@
  * neighbour distance distribution and hubness of a catalog, printed and as JSON.
  */
 import { type Command, Option } from "commander";
-import { analyzeCatalog, type GeometryReport, type Quantiles } from "../../sim/analyze.js";
-import { CATALOG_HELP, loadCatalog } from "../../sim/catalog.node.js";
+import { CATALOG_HELP, loadCatalog } from "../../caching/catalog.node.js";
+import { analyzeCatalog, type GeometryReport, type Quantiles } from "../../caching/geometry.js";
 import { parseInteger } from "../args.js";
 import { fmt, table } from "../format.js";
 

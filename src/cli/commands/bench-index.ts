@@ -9,7 +9,7 @@ import { type Command, Option } from "commander";
 import { fail } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import { splitSpec, splitSpecList } from "../../core/spec.js";
-import { loadDataset } from "../../data/datasets.js";
+import { loadDataset } from "../../data/datasets.node.js";
 import type { Dataset } from "../../data/types.js";
 import {
   type BenchResult,
@@ -18,7 +18,7 @@ import {
   scorePass,
   timedBuild,
 } from "../../index/evaluate.js";
-import { createIndex, describeIndexKinds } from "../../index/node.js";
+import { createIndex, describeIndexKinds } from "../../index/factory.node.js";
 import { parseInteger, parseIntegerList } from "../args.js";
 import { bytesHuman, table } from "../format.js";
 import { progress } from "../progress.js";

@@ -8,12 +8,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { fail } from "../../core/errors.js";
-import { loadDataset } from "../../data/datasets.js";
-import { type DemoRow, type DemoRun, demoClasses, runDemo } from "../../edge/demo.js";
-import { cdf, htmlReport, htmlTable, lineChart } from "../../sim/plot.js";
+import { cdf, htmlReport, htmlTable, lineChart } from "../../core/plot.js";
+import { loadDataset } from "../../data/datasets.node.js";
+import { type DemoRow, type DemoRun, demoClasses, runDemo } from "../../jobs/demo.js";
+import { obtainModel } from "../../jobs/model-cache.node.js";
 import { parseInteger, parseNumber, parseNumberList } from "../args.js";
 import { bytesHuman, fmt, table } from "../format.js";
-import { obtainModel } from "../model-cache.js";
 import { type Progress, progress } from "../progress.js";
 
 interface DemoFlags {

@@ -6,10 +6,10 @@
 import { statSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { fail } from "../../core/errors.js";
-import { readModelFile } from "../../models/files.node.js";
-import { tunableLayers } from "../../models/finetune-run.js";
-import { dequantizeStack, QuantizedNetwork } from "../../models/int8.js";
-import { type DenseLayerSpec, exportMlpOnnx, ONNX_OPSET } from "../../models/onnx-export.js";
+import { tunableLayers } from "../../models/finetune/run.js";
+import { dequantizeStack, QuantizedNetwork } from "../../models/int8/quantize.js";
+import { readModelFile } from "../../models/io/files.node.js";
+import { type DenseLayerSpec, exportMlpOnnx, ONNX_OPSET } from "../../models/io/onnx-export.js";
 import type { Model } from "../../models/types.js";
 import { bytesHuman, table } from "../format.js";
 

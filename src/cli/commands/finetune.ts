@@ -9,19 +9,19 @@
 import { writeFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { fail, isMammalsError } from "../../core/errors.js";
-import { loadDataset } from "../../data/datasets.js";
-import { readModelFile } from "../../models/files.node.js";
-import type { TuneOptimizer } from "../../models/finetune.js";
+import { loadDataset } from "../../data/datasets.node.js";
+import type { TuneOptimizer } from "../../models/finetune/finetuner.js";
 import {
   type FinetuneResult,
   finetuneModel,
   modelAccuracy,
   quantizeForDevice,
   sampleRows,
-} from "../../models/finetune-run.js";
-import { SCHEME_HELP } from "../../models/finetune-scheme.js";
-import { shiftSplit } from "../../models/shift.js";
-import { isStorable, saveModel } from "../../models/spec.js";
+} from "../../models/finetune/run.js";
+import { SCHEME_HELP } from "../../models/finetune/scheme.js";
+import { shiftSplit } from "../../models/finetune/shift.js";
+import { readModelFile } from "../../models/io/files.node.js";
+import { isStorable, saveModel } from "../../models/registry.js";
 import type { Model } from "../../models/types.js";
 import { bytesHuman, table } from "../format.js";
 import { progress } from "../progress.js";

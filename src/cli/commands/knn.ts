@@ -11,7 +11,7 @@ import { fail } from "../../core/errors.js";
 import { type Metric, parseMetric } from "../../core/vectors.js";
 import { readVectorFile, writeVectorFile } from "../../data/vectors-file.node.js";
 import { percentile, timedBuild, timedSearch } from "../../index/evaluate.js";
-import { createIndex, describeIndexKinds } from "../../index/node.js";
+import { createIndex, describeIndexKinds } from "../../index/factory.node.js";
 import { parseInteger } from "../args.js";
 import { table } from "../format.js";
 import { progress } from "../progress.js";

@@ -5,8 +5,8 @@
 import { type Command, Option } from "commander";
 import { fail } from "../../core/errors.js";
 import "../../memory/admission/index.js";
-import "../../memory/policies/index.js";
-import { describePolicies, listPolicies, type PolicyKind } from "../../memory/registry.js";
+import "../../caching/registry.js";
+import { describePolicies, listPolicies, type PolicyKind } from "../../core/policy-registry.js";
 
 export function register(program: Command): void {
   program

@@ -6,10 +6,10 @@
  */
 import { type Command, Option } from "commander";
 import { fail } from "../../core/errors.js";
-import { loadDataset } from "../../data/datasets.js";
+import { loadDataset } from "../../data/datasets.node.js";
 import { accuracy, latencyUsPerExample } from "../../models/evaluate.js";
-import { readModelFile, writeModelFile } from "../../models/files.node.js";
-import { DEFAULT_CALIBRATION_ROWS, quantizeModel } from "../../models/int8-family.js";
+import { DEFAULT_CALIBRATION_ROWS, quantizeModel } from "../../models/int8/family.js";
+import { readModelFile, writeModelFile } from "../../models/io/files.node.js";
 import { parseInteger, parseNumber } from "../args.js";
 import { bytesHuman, table } from "../format.js";
 import { progress } from "../progress.js";

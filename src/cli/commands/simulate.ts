@@ -1,15 +1,13 @@
 /**
  * `mammals simulate`: one pass over a trace feeds every listed cache policy through the shared
- * accounting loop (src/sim/simulator.ts); table, JSON, running-average CSV, SVG and HTML report.
+ * accounting loop (src/caching/simulator.ts); table, JSON, running-average CSV, SVG and HTML report.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Command, Option } from "commander";
-import { fail } from "../../core/errors.js";
-import { createCachePolicy, parsePolicyList } from "../../memory/policies/index.js";
-import type { CachePolicy, Catalog, CostModel } from "../../memory/policies/types.js";
-import { CATALOG_HELP, loadCatalog } from "../../sim/catalog.node.js";
-import { APPROX_HELP, createCostModel } from "../../sim/cost.js";
+import { CATALOG_HELP, loadCatalog } from "../../caching/catalog.node.js";
+import { APPROX_HELP, createCostModel } from "../../caching/cost.js";
+import { createCachePolicy, parsePolicyList } from "../../caching/registry.js";
 import {
   describeRun,
   RESULT_HEADERS,
@@ -17,10 +15,12 @@ import {
   runningCostSvg,
   seriesCsv,
   simulationHtml,
-} from "../../sim/report.js";
-import { type SimResult, simulate } from "../../sim/simulator.js";
-import { openTraceFile } from "../../sim/trace-file.node.js";
-import { generateTrace, isGeneratorSpec, type Trace } from "../../sim/traces.js";
+} from "../../caching/report.js";
+import { type SimResult, simulate } from "../../caching/simulator.js";
+import { openTraceFile } from "../../caching/trace-file.node.js";
+import { generateTrace, isGeneratorSpec, type Trace } from "../../caching/traces.js";
+import type { CachePolicy, Catalog, CostModel } from "../../caching/types.js";
+import { fail } from "../../core/errors.js";
 import { parseInteger, parseNumber } from "../args.js";
 import { table } from "../format.js";
 import { progress } from "../progress.js";

@@ -4,14 +4,14 @@
  * (generated traces), and distances to the nearest catalog object on a sample.
  */
 import { type Command, Option } from "commander";
+import { CATALOG_HELP, loadCatalog } from "../../caching/catalog.node.js";
+import { makeNeighbours } from "../../caching/stored-set.js";
+import { openTraceFile, peekTraceFile, writeTraceFile } from "../../caching/trace-file.node.js";
+import type { TraceEncoding } from "../../caching/trace-format.js";
+import { GENERATORS, generateTrace, type Trace } from "../../caching/traces.js";
+import type { Catalog } from "../../caching/types.js";
 import { fail } from "../../core/errors.js";
 import { describeSchema } from "../../core/spec.js";
-import { makeNeighbours } from "../../memory/policies/stored-set.js";
-import type { Catalog } from "../../memory/policies/types.js";
-import { CATALOG_HELP, loadCatalog } from "../../sim/catalog.node.js";
-import { openTraceFile, peekTraceFile, writeTraceFile } from "../../sim/trace-file.node.js";
-import type { TraceEncoding } from "../../sim/trace-format.js";
-import { GENERATORS, generateTrace, type Trace } from "../../sim/traces.js";
 import { parseInteger } from "../args.js";
 import { fmt, table } from "../format.js";
 import { progress } from "../progress.js";

@@ -7,11 +7,11 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { fail } from "../../core/errors.js";
-import { loadDataset } from "../../data/datasets.js";
+import { loadDataset } from "../../data/datasets.node.js";
+import { DEFAULT_TRAIN_OPTIONS, type LrSchedule, type TrainOptions } from "../../models/engine/trainer.js";
 import { accuracy, latencyUsPerExample } from "../../models/evaluate.js";
-import { writeModelFile } from "../../models/files.node.js";
-import { describeModelFamilies, parseModelSpec, trainModel } from "../../models/spec.js";
-import { DEFAULT_TRAIN_OPTIONS, type LrSchedule, type TrainOptions } from "../../models/trainer.js";
+import { writeModelFile } from "../../models/io/files.node.js";
+import { describeModelFamilies, parseModelSpec, trainModel } from "../../models/registry.js";
 import { bytesHuman, table } from "../format.js";
 import { progress } from "../progress.js";
 

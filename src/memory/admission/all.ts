@@ -3,7 +3,7 @@
  * recently used entry (last use as a neighbour, or admission) or the oldest one (`evict=fifo`).
  * Feedback and upstream examples are both stored; they differ only in vote weight (`upstreamTrust`).
  */
-import { registerPolicy } from "../registry.js";
+import { registerPolicy } from "../../core/policy-registry.js";
 import {
   type AdmissionContext,
   type AdmissionPolicy,

@@ -5,7 +5,7 @@
  * label of lower trust: stored with weight `upstreamTrust` (0 = never stored). When full, the least
  * recently used entry (last use as a neighbour, or admission) is evicted.
  */
-import { registerPolicy } from "../registry.js";
+import { registerPolicy } from "../../core/policy-registry.js";
 import {
   type AdmissionContext,
   type AdmissionPolicy,

@@ -12,8 +12,8 @@
  * accuracy lower bound (zAccept) is evicted, least recently used first among equals.
  */
 import { fail } from "../../core/errors.js";
+import { registerPolicy } from "../../core/policy-registry.js";
 import type { LabeledMemory } from "../labeled-memory.js";
-import { registerPolicy } from "../registry.js";
 import {
   type AdmissionContext,
   type AdmissionOffer,

@@ -11,9 +11,9 @@
  * is below the candidate's score (otherwise the candidate is turned away).
  */
 import { fail } from "../../core/errors.js";
+import { registerPolicy } from "../../core/policy-registry.js";
 import { cosineDistance, dot, l2sq, type Metric, norm } from "../../core/vectors.js";
 import type { LabeledMemory } from "../labeled-memory.js";
-import { registerPolicy } from "../registry.js";
 import {
   type AdmissionContext,
   type AdmissionOffer,

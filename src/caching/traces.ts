@@ -1,0 +1,224 @@
+/**
+ * Request traces (DESIGN.md's Trace contract): a lazy iterable of request vectors, produced alike
+ * by seeded generators over a catalog and by file readers (trace-format.ts). The simulator takes
+ * the sync fast path `requests()`; `[Symbol.asyncIterator]` serves async consumers.
+ *
+ * Generators (every random choice from the seed):
+ * - irm:         independent reference model; object of popularity rank r drawn with probability
+ *                proportional to r^-alpha, ranks a seeded permutation of the catalog; request =
+ *                that object + N(0, noise^2) per coordinate.
+ * - shift:       the same Zipf law over objects ranked by distance to a centre, which jumps to a
+ *                new random catalog object every count/phases requests (the popular region moves).
+ * - adversarial: round-robin over m distinct random objects; with m = h + 1 it defeats LRU
+ *                (every request evicts the object requested next).
+ */
+import { fail } from "../core/errors.js";
+import { Rng } from "../core/rng.js";
+import { type ParamSchema, parseParams, splitSpec } from "../core/spec.js";
+import { l2sq } from "../core/vectors.js";
+import { noiseSeedOf, noisyRow } from "./trace-format.js";
+import type { Catalog } from "./types.js";
+
+export interface TraceInfo {
+  dim: number;
+  count: number;
+  /** Where it came from: a file path or the generator spec. */
+  source: string;
+  /** Canonical generator spec, when generated. */
+  generator?: string;
+  seed?: number;
+  /** Catalog the generator drew from, and its size. */
+  catalog?: string;
+  catalogN?: number;
+  /** Noise standard deviation of a generated trace. */
+  noise?: number;
+}
+
+/** One request; the object is reused by the iterator (copy what you keep). */
+export interface TraceRequest {
+  x: Float32Array;
+  /** Catalog row that x equals exactly (noise-free requests), else -1. Lets the simulator reuse neighbour lists. */
+  row: number;
+  /** Catalog object the request was drawn from (generated traces), else -1. */
+  origin: number;
+}
+
+export interface Trace extends AsyncIterable<TraceRequest> {
+  readonly info: TraceInfo;
+  /** Sync iteration from the start; may be called again to replay. */
+  requests(): Iterable<TraceRequest>;
+}
+
+/** Wraps a restartable sync generator as a {@link Trace}. */
+export function makeTrace(info: TraceInfo, requests: () => Iterable<TraceRequest>): Trace {
+  return {
+    info,
+    requests,
+    async *[Symbol.asyncIterator]() {
+      yield* requests();
+    },
+  };
+}
+
+const COMMON = {
+  count: { type: "int", default: 100_000, min: 1, description: "number of requests" },
+  seed: { type: "int", default: 1, description: "random seed" },
+  noise: {
+    type: "number",
+    default: 0,
+    min: 0,
+    description:
+      "standard deviation of Gaussian noise added to each coordinate (0: requests are catalog objects)",
+  },
+} satisfies ParamSchema;
+
+export const GENERATORS = {
+  irm: {
+    summary: "independent reference model: Zipf(alpha) popularity over a seeded permutation of the catalog",
+    params: {
+      alpha: { type: "number", default: 0.8, min: 0, description: "Zipf exponent" },
+      ...COMMON,
+    },
+  },
+  shift: {
+    summary: "Zipf(alpha) over objects ranked by distance to a centre that moves every count/phases requests",
+    params: {
+      alpha: { type: "number", default: 0.8, min: 0, description: "Zipf exponent" },
+      phases: { type: "int", default: 4, min: 1, description: "number of popularity centres over the trace" },
+      ...COMMON,
+    },
+  },
+  adversarial: {
+    summary: "round-robin over m distinct random objects (m = capacity + 1 defeats LRU)",
+    params: {
+      m: { type: "int", default: 101, min: 1, description: "cycle length" },
+      ...COMMON,
+    },
+  },
+} as const satisfies Record<string, { summary: string; params: ParamSchema }>;
+
+export type GeneratorName = keyof typeof GENERATORS;
+
+export function isGeneratorSpec(spec: string): boolean {
+  return splitSpec(spec).name in GENERATORS;
+}
+
+/** Zipf(alpha) sampler over ranks 0..n-1 by inverse CDF (binary search). */
+export class ZipfSampler {
+  private readonly cdf: Float64Array;
+  constructor(n: number, alpha: number) {
+    this.cdf = new Float64Array(n);
+    let s = 0;
+    for (let r = 0; r < n; r++) {
+      s += (r + 1) ** -alpha;
+      this.cdf[r] = s;
+    }
+    for (let r = 0; r < n; r++) this.cdf[r] /= s;
+    this.cdf[n - 1] = 1;
+  }
+  /** Probability of rank r. */
+  p(r: number): number {
+    return r === 0 ? this.cdf[0] : this.cdf[r] - this.cdf[r - 1];
+  }
+  sample(rng: Rng): number {
+    const u = rng.next();
+    let lo = 0;
+    let hi = this.cdf.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.cdf[mid] > u) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+}
+
+/** Creates a generated trace over `catalog` from a spec such as "irm:alpha=0.8,count=1e6,seed=1". */
+export function generateTrace(spec: string, catalog: Catalog): Trace {
+  const { name, rest } = splitSpec(spec);
+  const gen = (GENERATORS as Record<string, { params: ParamSchema }>)[name];
+  if (!gen)
+    fail(
+      "UNKNOWN_NAME",
+      `unknown trace generator "${name}"; expected one of ${Object.keys(GENERATORS).join(", ")} (or a trace file)`,
+    );
+  const p = parseParams(rest, gen.params, `trace generator ${name}`) as unknown as Record<string, number>;
+  const canonical = `${name}:${Object.entries(p)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",")}`;
+  const { n, dim } = catalog;
+  const info: TraceInfo = {
+    dim,
+    count: p.count,
+    source: canonical,
+    generator: canonical,
+    seed: p.seed,
+    catalog: catalog.name,
+    catalogN: n,
+    noise: p.noise,
+  };
+  if (name === "adversarial" && p.m > n)
+    fail("INVALID_ARGUMENT", `adversarial: cycle length m=${p.m} exceeds the catalog size ${n}`);
+  const objectAt = objectSequence(name as GeneratorName, p, catalog);
+  return makeTrace(info, function* () {
+    const rng = new Rng(p.seed);
+    const next = objectAt(rng);
+    const noiseRng = new Rng(noiseSeedOf(p.seed));
+    const req: TraceRequest = { x: new Float32Array(dim), row: -1, origin: -1 };
+    const noise = p.noise;
+    for (let t = 0; t < p.count; t++) {
+      const o = next(t);
+      req.origin = o;
+      if (noise === 0) {
+        req.x = catalog.row(o);
+        req.row = o;
+      } else noisyRow(catalog.vectors, o, dim, noise, noiseRng, req.x);
+      yield req;
+    }
+  });
+}
+
+/** For each generator: given the run's Rng, a function t -> catalog object requested at t. */
+function objectSequence(
+  name: GeneratorName,
+  p: Record<string, number>,
+  catalog: Catalog,
+): (rng: Rng) => (t: number) => number {
+  const n = catalog.n;
+  if (name === "irm")
+    return (rng) => {
+      const perm = rng.permutation(n);
+      const zipf = new ZipfSampler(n, p.alpha);
+      return () => perm[zipf.sample(rng)];
+    };
+  if (name === "adversarial")
+    return (rng) => {
+      const cycle = rng.sample(n, p.m);
+      return (t) => cycle[t % p.m];
+    };
+  // shift: ranks by distance to the current centre, recomputed at each phase boundary.
+  return (rng) => {
+    const zipf = new ZipfSampler(n, p.alpha);
+    const phaseLen = Math.ceil(p.count / p.phases);
+    let order: Uint32Array = new Uint32Array(0);
+    let phase = -1;
+    return (t) => {
+      const ph = Math.floor(t / phaseLen);
+      if (ph !== phase) {
+        phase = ph;
+        order = rankByDistance(catalog, rng.int(n));
+      }
+      return order[zipf.sample(rng)];
+    };
+  };
+}
+
+/** Catalog objects sorted by distance to object c (ties by id). */
+export function rankByDistance(catalog: Catalog, c: number): Uint32Array {
+  const d = new Float64Array(catalog.n);
+  const centre = catalog.row(c);
+  for (let i = 0; i < catalog.n; i++) d[i] = l2sq(centre, catalog.vectors, catalog.dim, 0, i * catalog.dim);
+  const order = Uint32Array.from({ length: catalog.n }, (_, i) => i);
+  order.sort((a, b) => d[a] - d[b] || a - b);
+  return order;
+}

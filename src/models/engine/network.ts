@@ -1,0 +1,289 @@
+/**
+ * A Sequential network (a list of layers ending in a Dense layer that produces class logits)
+ * implementing the {@link Model} contract, plus what the trainer needs: its params, a loss and
+ * gradient on a minibatch, and accuracy on a split.
+ *
+ * `embed` returns the input of the last Dense layer (the penultimate features, used as k-NN
+ * keys); for logistic regression that is the input itself.
+ *
+ * Memory: the activations of a minibatch live in a {@link Workspace} owned by the network
+ * (one buffer per layer boundary, plus two gradient buffers used in turn), created for the
+ * largest batch seen and reused; single-example inference uses its own preallocated buffers, so
+ * `predictProba(x, out)` allocates nothing.
+ */
+import { check, fail } from "../../core/errors.js";
+import { checkVector } from "../../core/vectors.js";
+import type { LabeledSplit } from "../../data/types.js";
+import type { ModelFile, StorableModel } from "../io/format.js";
+import type { Model } from "../types.js";
+import { Dense, type Layer, type Param, softmaxCrossEntropy, softmaxRows } from "./layers.js";
+
+/** Buffers for one minibatch of up to `capacity` rows. */
+export interface Workspace {
+  capacity: number;
+  /** acts[i + 1] = output of layer i (n×outputDim). acts[0] is the caller's input, not owned. */
+  acts: Float32Array[];
+  /** Two buffers of capacity×maxDim that carry dL/d(activation) backwards, used alternately. */
+  grads: [Float32Array, Float32Array];
+}
+
+/** Rows processed per chunk by the batch inference methods (bounds their workspace). */
+const CHUNK = 256;
+
+export class Sequential implements Model, StorableModel {
+  readonly inputDim: number;
+  readonly numClasses: number;
+  readonly embedDim: number;
+  /** Index of the last Dense layer; its input is the embedding. */
+  readonly headIndex: number;
+  /** Extra header fields saved with the model (training summary, class names...). */
+  meta: Record<string, unknown> = {};
+  private ws: Workspace | null = null;
+  private readonly one: Float32Array[];
+
+  constructor(
+    readonly kind: string,
+    readonly spec: string,
+    readonly layers: readonly Layer[],
+  ) {
+    check(layers.length > 0, "Sequential: expected at least one layer");
+    for (let i = 1; i < layers.length; i++)
+      check(
+        layers[i].inputDim === layers[i - 1].outputDim,
+        () =>
+          `Sequential: layer ${i} (${layers[i].kind}) expects ${layers[i].inputDim} inputs but layer ${i - 1} gives ${layers[i - 1].outputDim}`,
+      );
+    let head = -1;
+    for (let i = layers.length - 1; i >= 0 && head < 0; i--) if (layers[i] instanceof Dense) head = i;
+    check(head >= 0, "Sequential: expected a Dense layer producing the class logits");
+    this.headIndex = head;
+    this.inputDim = layers[0].inputDim;
+    this.numClasses = layers[layers.length - 1].outputDim;
+    this.embedDim = layers[head].inputDim;
+    this.one = layers.map((l) => new Float32Array(l.outputDim));
+  }
+
+  /** Every parameter tensor, in layer order. */
+  params(): Param[] {
+    return this.layers.flatMap((l) => l.params);
+  }
+
+  /** Bytes of the parameters as stored (float32: 4 per weight). */
+  get bytes(): number {
+    return this.params().reduce((s, p) => s + p.value.byteLength, 0);
+  }
+
+  // ---- Single example (serving hot path) ---------------------------------------------------
+
+  predictProba(x: Float32Array, out?: Float32Array): Float32Array {
+    const proba = this.outBuffer(out, this.numClasses, "predictProba");
+    this.forwardOne(x, null, proba);
+    return proba;
+  }
+
+  embed(x: Float32Array, out?: Float32Array): Float32Array {
+    const e = this.outBuffer(out, this.embedDim, "embed");
+    this.forwardOne(x, e, null);
+    return e;
+  }
+
+  embedAndPredict(
+    x: Float32Array,
+    embedOut?: Float32Array,
+    probaOut?: Float32Array,
+  ): { embedding: Float32Array; proba: Float32Array } {
+    const embedding = this.outBuffer(embedOut, this.embedDim, "embedAndPredict embedOut");
+    const proba = this.outBuffer(probaOut, this.numClasses, "embedAndPredict probaOut");
+    this.forwardOne(x, embedding, proba);
+    return { embedding, proba };
+  }
+
+  private outBuffer(out: Float32Array | undefined, len: number, what: string): Float32Array {
+    if (out === undefined) return new Float32Array(len);
+    if (out.length !== len)
+      fail("DIMENSION_MISMATCH", `${what}: out buffer has ${out.length} entries, expected ${len}`);
+    return out;
+  }
+
+  /** One example through the layers, fusing Dense+ReLU; stops after the embedding if no proba wanted. */
+  private forwardOne(x: Float32Array, embedOut: Float32Array | null, probaOut: Float32Array | null): void {
+    checkVector(x, this.inputDim, `${this.kind} input`);
+    const layers = this.layers;
+    let cur = x;
+    for (let i = 0; i < layers.length; i++) {
+      if (i === this.headIndex) {
+        if (embedOut) embedOut.set(cur);
+        if (!probaOut) return;
+      }
+      const layer = layers[i];
+      const y = this.one[i];
+      if (layer instanceof Dense) {
+        const fuse = i + 1 < layers.length && layers[i + 1].kind === "relu";
+        layer.forwardOne(cur, fuse ? this.one[i + 1] : y, fuse);
+        if (fuse) {
+          i++;
+          cur = this.one[i];
+          continue;
+        }
+      } else {
+        layer.forward(cur, y, 1);
+      }
+      cur = y;
+    }
+    if (probaOut) softmaxRows(cur, probaOut, 1, this.numClasses);
+  }
+
+  // ---- Batches --------------------------------------------------------------------------
+
+  predictProbaBatch(x: Float32Array, n: number): Float32Array {
+    this.checkBatch(x, n, "predictProbaBatch");
+    const out = new Float32Array(n * this.numClasses);
+    for (let r = 0; r < n; r += CHUNK) {
+      const m = Math.min(CHUNK, n - r);
+      const logits = this.forwardBatch(x.subarray(r * this.inputDim, (r + m) * this.inputDim), m);
+      softmaxRows(logits, out.subarray(r * this.numClasses), m, this.numClasses);
+    }
+    return out;
+  }
+
+  embedBatch(x: Float32Array, n: number): Float32Array {
+    this.checkBatch(x, n, "embedBatch");
+    const out = new Float32Array(n * this.embedDim);
+    for (let r = 0; r < n; r += CHUNK) {
+      const m = Math.min(CHUNK, n - r);
+      const xs = x.subarray(r * this.inputDim, (r + m) * this.inputDim);
+      this.forwardBatch(xs, m, this.headIndex);
+      const e = this.headIndex === 0 ? xs : this.workspace(m).acts[this.headIndex];
+      out.set(e.subarray(0, m * this.embedDim), r * this.embedDim);
+    }
+    return out;
+  }
+
+  private checkBatch(x: Float32Array, n: number, what: string): void {
+    if (!Number.isInteger(n) || n < 0)
+      fail("INVALID_ARGUMENT", `${what}: n must be a non-negative integer, got ${n}`);
+    if (x.length !== n * this.inputDim)
+      fail(
+        "DIMENSION_MISMATCH",
+        `${what}: expected ${n}×${this.inputDim} = ${n * this.inputDim} values, got ${x.length}`,
+      );
+    for (let i = 0; i < x.length; i++)
+      if (!Number.isFinite(x[i]))
+        fail(
+          "INVALID_ARGUMENT",
+          `${what}: row ${Math.floor(i / this.inputDim)} column ${i % this.inputDim} is ${x[i]}; expected a finite number`,
+        );
+  }
+
+  /** The workspace for batches of up to n rows (grown, never shrunk). */
+  workspace(n: number): Workspace {
+    if (this.ws && this.ws.capacity >= n) return this.ws;
+    const cap = Math.max(n, this.ws?.capacity ?? 0);
+    const maxDim = Math.max(this.inputDim, ...this.layers.map((l) => l.outputDim));
+    this.ws = {
+      capacity: cap,
+      acts: [new Float32Array(0), ...this.layers.map((l) => new Float32Array(cap * l.outputDim))],
+      grads: [new Float32Array(cap * maxDim), new Float32Array(cap * maxDim)],
+    };
+    return this.ws;
+  }
+
+  /** Drops the minibatch workspace (it is recreated on demand). */
+  releaseWorkspace(): void {
+    this.ws = null;
+  }
+
+  /**
+   * Forward pass of n rows (no input validation: the trainer's hot loop). Runs layers [0, upTo)
+   * and returns the last output computed (the logits when upTo = number of layers), a view into
+   * the workspace valid until the next call.
+   */
+  forwardBatch(x: Float32Array, n: number, upTo = this.layers.length): Float32Array {
+    const ws = this.workspace(n);
+    ws.acts[0] = x;
+    let cur = x;
+    for (let i = 0; i < upTo; i++) {
+      const y = ws.acts[i + 1];
+      this.layers[i].forward(cur, y, n);
+      cur = y;
+    }
+    return cur.subarray(0, n * (upTo === 0 ? this.inputDim : this.layers[upTo - 1].outputDim));
+  }
+
+  /**
+   * Backward pass after `forwardBatch(x, n)`, from dL/dlogits (n×numClasses, may be clobbered).
+   * Writes the gradients of every trainable param. Stops early once no earlier layer has
+   * anything trainable, so frozen feature extractors cost no backward work.
+   */
+  backwardBatch(dLogits: Float32Array, n: number): void {
+    const ws = this.workspace(n);
+    const layers = this.layers;
+    let first = layers.length;
+    for (let i = 0; i < layers.length; i++)
+      if (layers[i].params.some((p) => p.trainable)) {
+        first = i;
+        break;
+      }
+    let dy = dLogits;
+    let slot = 0;
+    for (let i = layers.length - 1; i >= first; i--) {
+      const dx = i > first ? ws.grads[slot] : null;
+      layers[i].backward(ws.acts[i], ws.acts[i + 1], dy, dx, n);
+      if (dx) {
+        dy = dx;
+        slot ^= 1;
+      }
+    }
+  }
+
+  /** Mean softmax cross-entropy on a minibatch; leaves the gradients in the params. */
+  lossAndGrad(x: Float32Array, y: ArrayLike<number>, n: number): number {
+    const logits = this.forwardBatch(x, n);
+    const ws = this.workspace(n);
+    const dLogits = ws.grads[1].subarray(0, n * this.numClasses);
+    const loss = softmaxCrossEntropy(logits, y, n, this.numClasses, dLogits);
+    // grads[1] holds dLogits; backward starts writing into grads[0], then alternates.
+    this.backwardBatch(dLogits, n);
+    return loss;
+  }
+
+  /** Fraction of rows whose arg-max logit equals the label. */
+  evaluate(split: LabeledSplit): number {
+    if (split.dim !== this.inputDim)
+      fail("DIMENSION_MISMATCH", `evaluate: split has ${split.dim} features, model expects ${this.inputDim}`);
+    let correct = 0;
+    const k = this.numClasses;
+    for (let r = 0; r < split.n; r += CHUNK) {
+      const m = Math.min(CHUNK, split.n - r);
+      const logits = this.forwardBatch(split.x.subarray(r * split.dim, (r + m) * split.dim), m);
+      for (let i = 0; i < m; i++) if (argmax(logits, i * k, k) === split.y[r + i]) correct++;
+    }
+    return split.n === 0 ? 0 : correct / split.n;
+  }
+
+  toModelFile(): ModelFile {
+    return {
+      family: this.kind,
+      spec: this.spec,
+      inputDim: this.inputDim,
+      numClasses: this.numClasses,
+      embedDim: this.embedDim,
+      meta: {
+        ...this.meta,
+        layers: this.layers.map((l) => ({ kind: l.kind, in: l.inputDim, out: l.outputDim })),
+      },
+      tensors: this.params().map((p) => ({ name: p.name, shape: [...p.shape], data: p.value })),
+    };
+  }
+}
+
+export function argmax(a: ArrayLike<number>, offset = 0, k = a.length - offset): number {
+  let best = 0;
+  let bestV = a[offset];
+  for (let j = 1; j < k; j++)
+    if (a[offset + j] > bestV) {
+      bestV = a[offset + j];
+      best = j;
+    }
+  return best;
+}

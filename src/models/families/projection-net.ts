@@ -1,0 +1,383 @@
+/**
+ * ProjectionNet (Ravi 2017): T projection functions of d sign bits each,
+ * P^t_k(x) = [<x - center, r_{t,k}> > 0], from fixed random hyperplanes regenerated from a stored
+ * seed (never stored as weights), packed 32 to a Uint32 word; then optionally one dense layer
+ * (ReLU) and a softmax layer over the T*d bits taken as 0/1 features.
+ *
+ * Why the layer above the bits is cheap: with 0/1 features, x·W is the sum of the weight rows of
+ * the set bits, so the first trainable layer costs (#set bits) x outDim additions and no multiply.
+ * The projection itself is the expensive part (T*d dot products with the input); hyperplanes are
+ * kept input-major so that zero pixels (most of an MNIST digit) cost nothing.
+ *
+ * `bytes` counts what is stored: the trainable layers (4 bytes per float32 parameter, or the int8
+ * form's bytes), the 4-byte seed, and the optional per-feature centering vector as float32.
+ */
+import { check, fail } from "../../core/errors.js";
+import { Rng } from "../../core/rng.js";
+import { type FloatDense, softmaxInPlace } from "../int8/quantize.js";
+import type { Model } from "../types.js";
+
+export type HyperplaneKind = "gaussian" | "sparse";
+export const HYPERPLANE_KINDS: readonly HyperplaneKind[] = ["gaussian", "sparse"];
+
+export interface ProjectionConfig {
+  inputDim: number;
+  /** Number of projection functions. */
+  T: number;
+  /** Bits per projection function. */
+  d: number;
+  seed: number;
+  /** Gaussian entries, or sparse ±1 (Achlioptas: ±1 with probability 1/6 each, else 0). */
+  planes: HyperplaneKind;
+}
+
+/** The fixed random projection x -> T*d packed sign bits. */
+export class LshProjection {
+  readonly config: ProjectionConfig;
+  readonly inputDim: number;
+  readonly bits: number;
+  readonly words: number;
+  /** Subtracted from x before projecting (null = none); e.g. the training mean. */
+  readonly center: Float32Array | null;
+  /** Hyperplanes input-major: planes[j * bits + k] is coordinate j of hyperplane k. */
+  private readonly planes: Float32Array;
+  /** <center, r_k>, so that <x - center, r_k> = <x, r_k> - offset[k] with sparse x. */
+  private readonly offset: Float64Array;
+  private readonly acc: Float64Array;
+  private readonly nonZero: Int32Array;
+
+  constructor(config: ProjectionConfig, center: Float32Array | null = null) {
+    const { inputDim, T, d, seed, planes } = config;
+    for (const [k, v] of [
+      ["inputDim", inputDim],
+      ["T", T],
+      ["d", d],
+    ] as const)
+      check(Number.isInteger(v) && v > 0, () => `projection: ${k} must be a positive integer, got ${v}`);
+    check(Number.isFinite(seed), () => `projection: seed must be a finite number, got ${seed}`);
+    if (!HYPERPLANE_KINDS.includes(planes))
+      fail(
+        "UNKNOWN_NAME",
+        `projection: unknown hyperplane kind "${planes}"; expected ${HYPERPLANE_KINDS.join(" or ")}`,
+      );
+    if (center && center.length !== inputDim)
+      fail("DIMENSION_MISMATCH", `projection: center has ${center.length} values, expected ${inputDim}`);
+    this.config = { ...config };
+    this.inputDim = inputDim;
+    this.bits = T * d;
+    this.words = Math.ceil(this.bits / 32);
+    this.center = center;
+    this.planes = generateHyperplanes(config);
+    this.offset = new Float64Array(this.bits);
+    if (center) {
+      for (let j = 0; j < inputDim; j++) {
+        const c = center[j];
+        if (c === 0) continue;
+        const o = j * this.bits;
+        for (let k = 0; k < this.bits; k++) this.offset[k] += c * this.planes[o + k];
+      }
+    }
+    this.acc = new Float64Array(this.bits);
+    this.nonZero = new Int32Array(inputDim);
+  }
+
+  /** Hyperplane k as a dense vector (for tests and inspection). */
+  hyperplane(k: number): Float32Array {
+    check(
+      Number.isInteger(k) && k >= 0 && k < this.bits,
+      () => `projection: hyperplane ${k} not in [0, ${this.bits})`,
+    );
+    const r = new Float32Array(this.inputDim);
+    for (let j = 0; j < this.inputDim; j++) r[j] = this.planes[j * this.bits + k];
+    return r;
+  }
+
+  /** Packs the bits of x (row at offset xo) into out[oo .. oo + words). Rejects non-finite input. */
+  project(x: ArrayLike<number>, out: Uint32Array = new Uint32Array(this.words), xo = 0, oo = 0): Uint32Array {
+    const bits = this.bits;
+    const acc = this.acc;
+    const planes = this.planes;
+    const nz = this.nonZero;
+    let m = 0;
+    for (let j = 0; j < this.inputDim; j++) {
+      const v = x[xo + j];
+      if (v === 0) continue;
+      if (!Number.isFinite(v))
+        fail("INVALID_ARGUMENT", `projection: input value ${j} is ${v}; expected a finite number`);
+      nz[m++] = j;
+    }
+    for (let k = 0; k < bits; k++) acc[k] = -this.offset[k];
+    // Eight (then four) non-zero inputs per pass over the accumulators: an eighth of the
+    // read-modify-writes of one input at a time (measured 2x+ faster on Fashion-MNIST).
+    let t = 0;
+    for (; t + 8 <= m; t += 8) {
+      const v0 = x[xo + nz[t]];
+      const v1 = x[xo + nz[t + 1]];
+      const v2 = x[xo + nz[t + 2]];
+      const v3 = x[xo + nz[t + 3]];
+      const v4 = x[xo + nz[t + 4]];
+      const v5 = x[xo + nz[t + 5]];
+      const v6 = x[xo + nz[t + 6]];
+      const v7 = x[xo + nz[t + 7]];
+      const o0 = nz[t] * bits;
+      const o1 = nz[t + 1] * bits;
+      const o2 = nz[t + 2] * bits;
+      const o3 = nz[t + 3] * bits;
+      const o4 = nz[t + 4] * bits;
+      const o5 = nz[t + 5] * bits;
+      const o6 = nz[t + 6] * bits;
+      const o7 = nz[t + 7] * bits;
+      for (let k = 0; k < bits; k++)
+        acc[k] +=
+          v0 * planes[o0 + k] +
+          v1 * planes[o1 + k] +
+          v2 * planes[o2 + k] +
+          v3 * planes[o3 + k] +
+          v4 * planes[o4 + k] +
+          v5 * planes[o5 + k] +
+          v6 * planes[o6 + k] +
+          v7 * planes[o7 + k];
+    }
+    for (; t + 4 <= m; t += 4) {
+      const j0 = nz[t];
+      const j1 = nz[t + 1];
+      const j2 = nz[t + 2];
+      const j3 = nz[t + 3];
+      const v0 = x[xo + j0];
+      const v1 = x[xo + j1];
+      const v2 = x[xo + j2];
+      const v3 = x[xo + j3];
+      const o0 = j0 * bits;
+      const o1 = j1 * bits;
+      const o2 = j2 * bits;
+      const o3 = j3 * bits;
+      for (let k = 0; k < bits; k++)
+        acc[k] += v0 * planes[o0 + k] + v1 * planes[o1 + k] + v2 * planes[o2 + k] + v3 * planes[o3 + k];
+    }
+    for (; t < m; t++) {
+      const v = x[xo + nz[t]];
+      const o = nz[t] * bits;
+      for (let k = 0; k < bits; k++) acc[k] += v * planes[o + k];
+    }
+    out.fill(0, oo, oo + this.words);
+    for (let k = 0; k < bits; k++) if (acc[k] > 0) out[oo + (k >>> 5)] |= 1 << (k & 31);
+    return out;
+  }
+
+  /** n x words packed bits for n row-major inputs. */
+  projectBatch(x: Float32Array, n: number): Uint32Array {
+    if (x.length !== n * this.inputDim)
+      fail(
+        "DIMENSION_MISMATCH",
+        `projection: ${n} rows of ${this.inputDim} need ${n * this.inputDim} values, got ${x.length}`,
+      );
+    const out = new Uint32Array(n * this.words);
+    for (let i = 0; i < n; i++) this.project(x, out, i * this.inputDim, i * this.words);
+    return out;
+  }
+}
+
+/** T*d hyperplanes from the seed, generated hyperplane by hyperplane, stored input-major. */
+export function generateHyperplanes(config: ProjectionConfig): Float32Array {
+  const { inputDim, T, d, seed, planes: kind } = config;
+  const bits = T * d;
+  const rng = new Rng(seed);
+  const planes = new Float32Array(inputDim * bits);
+  for (let k = 0; k < bits; k++) {
+    for (let j = 0; j < inputDim; j++) {
+      let v: number;
+      if (kind === "gaussian") v = rng.normal();
+      else {
+        const u = rng.nextU32() % 6;
+        v = u === 0 ? 1 : u === 1 ? -1 : 0;
+      }
+      planes[j * bits + k] = v;
+    }
+  }
+  return planes;
+}
+
+/** Bit k of packed words at offset wo. */
+export function getBit(words: Uint32Array, k: number, wo = 0): number {
+  return (words[wo + (k >>> 5)] >>> (k & 31)) & 1;
+}
+
+/** Expands packed bits to 0/1 values (float or int8). */
+export function unpackBits<A extends Float32Array | Int8Array>(
+  words: Uint32Array,
+  bits: number,
+  out: A,
+  wo = 0,
+  oo = 0,
+): A {
+  for (let k = 0; k < bits; k++) out[oo + k] = (words[wo + (k >>> 5)] >>> (k & 31)) & 1;
+  return out;
+}
+
+/**
+ * acc = b + sum over set bits j of row j of the input-major weights wt (bits x outDim): the first
+ * dense layer over 0/1 bit features without a single multiply.
+ */
+export function denseOverSetBits(
+  words: Uint32Array,
+  nWords: number,
+  wt: Float32Array,
+  b: Float32Array,
+  outDim: number,
+  acc: Float32Array,
+  wo = 0,
+): Float32Array {
+  acc.set(b);
+  for (let w = 0; w < nWords; w++) {
+    let m = words[wo + w];
+    while (m !== 0) {
+      const low = m & -m;
+      const j = (w << 5) + 31 - Math.clz32(low);
+      const o = j * outDim;
+      for (let c = 0; c < outDim; c++) acc[c] += wt[o + c];
+      m ^= low;
+    }
+  }
+  return acc;
+}
+
+/** A trained ProjectionNet (float): projection + 1 or 2 dense layers over the bits. */
+export class ProjectionNet implements Model {
+  readonly kind = "projection";
+  readonly spec: string;
+  /** Fixed after training (training replaces it once when it learns a centering vector). */
+  projection: LshProjection;
+  /** head[0] reads the T*d bits; with a dense layer, head = [fc (ReLU), softmax layer]. */
+  readonly head: FloatDense[];
+  private readonly words: Uint32Array;
+  private readonly hidden: Float32Array;
+
+  constructor(spec: string, projection: LshProjection, head: FloatDense[]) {
+    check(
+      head.length === 1 || head.length === 2,
+      () => `projection: expected 1 or 2 dense layers, got ${head.length}`,
+    );
+    if (head[0].inDim !== projection.bits)
+      fail(
+        "DIMENSION_MISMATCH",
+        `projection: first dense layer expects ${head[0].inDim} inputs, projection has ${projection.bits} bits`,
+      );
+    if (head.length === 2 && head[1].inDim !== head[0].outDim)
+      fail(
+        "DIMENSION_MISMATCH",
+        `projection: dense layers ${head[0].outDim} -> ${head[1].inDim} do not chain`,
+      );
+    head.forEach((l, i) => {
+      if (l.wt.length !== l.inDim * l.outDim || l.b.length !== l.outDim)
+        fail(
+          "DIMENSION_MISMATCH",
+          `projection: dense layer ${i} tensors do not match ${l.inDim} x ${l.outDim}`,
+        );
+    });
+    this.spec = spec;
+    this.projection = projection;
+    this.head = head;
+    this.words = new Uint32Array(projection.words);
+    this.hidden = new Float32Array(head[0].outDim);
+  }
+
+  get inputDim(): number {
+    return this.projection.inputDim;
+  }
+  get numClasses(): number {
+    return this.head[this.head.length - 1].outDim;
+  }
+  /** The fc layer's output with a dense layer, else the T*d bits as 0/1. */
+  get embedDim(): number {
+    return this.head[this.head.length - 1].inDim;
+  }
+  get bytes(): number {
+    const params = this.head.reduce((s, l) => s + l.wt.length + l.b.length, 0);
+    return 4 * params + 4 + (this.projection.center ? 4 * this.projection.inputDim : 0);
+  }
+
+  predictProba(x: Float32Array, out = new Float32Array(this.numClasses)): Float32Array {
+    return this.forward(x, null, out);
+  }
+
+  embed(x: Float32Array, out = new Float32Array(this.embedDim)): Float32Array {
+    this.forward(x, out, null);
+    return out;
+  }
+
+  embedAndPredict(
+    x: Float32Array,
+    embedOut = new Float32Array(this.embedDim),
+    probaOut = new Float32Array(this.numClasses),
+  ): { embedding: Float32Array; proba: Float32Array } {
+    this.forward(x, embedOut, probaOut);
+    return { embedding: embedOut, proba: probaOut };
+  }
+
+  predictProbaBatch(x: Float32Array, n: number): Float32Array {
+    const k = this.numClasses;
+    const out = new Float32Array(n * k);
+    this.checkBatch(x, n);
+    for (let i = 0; i < n; i++)
+      this.forward(
+        x.subarray(i * this.inputDim, (i + 1) * this.inputDim),
+        null,
+        out.subarray(i * k, (i + 1) * k),
+      );
+    return out;
+  }
+
+  embedBatch(x: Float32Array, n: number): Float32Array {
+    const e = this.embedDim;
+    const out = new Float32Array(n * e);
+    this.checkBatch(x, n);
+    for (let i = 0; i < n; i++)
+      this.forward(
+        x.subarray(i * this.inputDim, (i + 1) * this.inputDim),
+        out.subarray(i * e, (i + 1) * e),
+        null,
+      );
+    return out;
+  }
+
+  private forward(x: Float32Array, embed: Float32Array | null, proba: Float32Array | null): Float32Array {
+    if (x.length !== this.inputDim)
+      fail(
+        "DIMENSION_MISMATCH",
+        `${this.spec}: expected an input of ${this.inputDim} values, got ${x.length}`,
+      );
+    const words = this.projection.project(x, this.words);
+    const first = this.head[0];
+    if (this.head.length === 1) {
+      if (embed) unpackBits(words, this.projection.bits, embed);
+      if (!proba) return embed as Float32Array;
+      denseOverSetBits(words, this.projection.words, first.wt, first.b, first.outDim, proba);
+      return softmaxInPlace(proba);
+    }
+    const h = denseOverSetBits(words, this.projection.words, first.wt, first.b, first.outDim, this.hidden);
+    for (let c = 0; c < h.length; c++) if (h[c] < 0) h[c] = 0;
+    if (embed) embed.set(h);
+    if (!proba) return embed as Float32Array;
+    const last = this.head[1];
+    proba.set(last.b);
+    for (let j = 0; j < last.inDim; j++) {
+      const v = h[j];
+      if (v === 0) continue;
+      const o = j * last.outDim;
+      for (let c = 0; c < last.outDim; c++) proba[c] += last.wt[o + c] * v;
+    }
+    return softmaxInPlace(proba);
+  }
+
+  private checkBatch(x: Float32Array, n: number): void {
+    check(
+      Number.isInteger(n) && n >= 0,
+      () => `${this.spec}: batch size must be a non-negative integer, got ${n}`,
+    );
+    if (x.length !== n * this.inputDim)
+      fail(
+        "DIMENSION_MISMATCH",
+        `${this.spec}: ${n} rows of ${this.inputDim} need ${n * this.inputDim} values, got ${x.length}`,
+      );
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * The package root for Node: the browser-safe library (src/browser.ts) plus the Node adapters:
+ * the native hnsw index (usearch), dataset and vector files on disk, model files, ONNX models.
+ */
+export * from "./browser.js";
+export * from "./caching/catalog.node.js";
+export * from "./caching/trace-file.node.js";
+export * from "./data/datasets.node.js";
+export * from "./data/vectors-file.node.js";
+export * from "./index/factory.node.js";
+export * from "./models/io/files.node.js";
+export * from "./models/io/onnx.node.js";
