@@ -33,7 +33,7 @@ import { parseArgs } from "node:util";
 import { gaussVectors } from "../src/caching/catalog.js";
 import { loadCatalog } from "../src/caching/catalog.node.js";
 import { analyzeCatalog } from "../src/caching/geometry.js";
-import { parsePolicyList } from "../src/caching/registry.js";
+import { cachePolicies, parsePolicyList } from "../src/caching/registry.js";
 import { runSimulation } from "../src/cli/commands/simulate.js";
 import { table } from "../src/cli/format.js";
 import { writeVectorFile } from "../src/data/vectors-file.node.js";
@@ -121,7 +121,7 @@ function catalogSection(name: string, flush: (lines: string[]) => void): string[
       const single = k === 1;
       const costFlag = single ? `--cr ${dnn}` : `--cf ${dnn}`;
       const trace = `${a.trace},count=${a.count},seed=${seed}`;
-      const used = policies.filter((p) => !(p.startsWith("duel") && !single));
+      const used = policies.filter((p) => cachePolicies.supports(p, single ? "single-answer" : "knn"));
       const cmd = `mammals simulate --catalog ${spec} --trace ${trace} --policies ${used.join(",")} --capacity ${capacity} --k ${k} ${costFlag} --neighbours ${a.neighbours} --seed ${seed}`;
       process.stderr.write(`${cmd}\n`);
       const t1 = performance.now();

@@ -19,7 +19,7 @@ export * from "./caching/traces.js";
 export type { Neighbours as CacheNeighbours } from "./caching/types.js";
 export * from "./core/errors.js";
 export * from "./core/plot.js";
-export * from "./core/policy-registry.js";
+export * from "./core/registry.js";
 export * from "./core/rng.js";
 export * from "./core/spec.js";
 export * from "./core/topk.js";
@@ -41,6 +41,7 @@ export type * from "./index/types.js";
 export * from "./jobs/demo.js";
 export * from "./jobs/experiment.js";
 export * from "./jobs/workloads.js";
+export * from "./memory/admission/index.js";
 // Two "neighbours" shapes: the labeled memory's (with labels and vote weights) and the caching
 // policies' (catalog ids and distances).
 export type { Neighbours } from "./memory/labeled-memory.js";

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { isMammalsError } from "../src/core/errors.js";
-import { parsePolicySpec } from "../src/core/policy-registry.js";
 import { Rng } from "../src/core/rng.js";
 import { l2sq } from "../src/core/vectors.js";
 import { createIndex } from "../src/index/factory.js";
 import { type Ib3Policy, wilsonInterval } from "../src/memory/admission/ib3.js";
+import { admissionPolicies } from "../src/memory/admission/index.js";
 import type { AdmissionOffer } from "../src/memory/admission/types.js";
 import type { UtilityPolicy } from "../src/memory/admission/utility.js";
 import {
@@ -280,7 +280,7 @@ describe("bad input changes nothing", () => {
     expect(() => memoryWith("nope", { items: 5 })).toThrow(/unknown admission policy "nope"/);
     expect(() => memoryWith("ib3:zz=1", { items: 5 })).toThrow(/unknown parameter "zz"/);
     expect(() => memoryWith("all", {})).toThrow(/capacityItems and\/or capacityBytes/);
-    expect(parsePolicySpec("ib3", "admission").canonical).toBe(
+    expect(admissionPolicies.parse("ib3").canonical).toBe(
       "ib3:upstreamTrust=0.5,zAccept=0.9,zDrop=0.7,pendingWeight=0.5",
     );
   });

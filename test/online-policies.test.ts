@@ -3,12 +3,11 @@ import { gaussVectors, makeCatalog } from "../src/caching/catalog.js";
 import { createCostModel, makeAnswer, serve } from "../src/caching/cost.js";
 import type { GreedyLocalSearch } from "../src/caching/policies/greedy.js";
 import type { StaticOpt } from "../src/caching/policies/static-opt.js";
-import { createCachePolicy } from "../src/caching/registry.js";
+import { cachePolicies, createCachePolicy } from "../src/caching/registry.js";
 import { simulate } from "../src/caching/simulator.js";
 import { makeNeighbours, StoredSet } from "../src/caching/stored-set.js";
 import { generateTrace, type Trace } from "../src/caching/traces.js";
 import type { CacheContext, Catalog, CostModel, SimRequest } from "../src/caching/types.js";
-import { describePolicies, parsePolicySpec } from "../src/core/policy-registry.js";
 
 function catalogOf(spec: string): Catalog {
   const g = gaussVectors(spec);
@@ -74,23 +73,24 @@ const SETTINGS = [
 
 describe("online policies: registry", () => {
   it("parse their parameters, reject unknown keys and bad values, and describe themselves", () => {
-    expect(parsePolicySpec("acai:eta=0.1,rounding=coupled").canonical).toBe(
+    expect(cachePolicies.parse("acai:eta=0.1,rounding=coupled").canonical).toBe(
       "acai:eta=0.1,rounding=coupled,neighbours=0",
     );
-    expect(parsePolicySpec("oga:rounding=depround").canonical).toBe(
+    expect(cachePolicies.parse("oga:rounding=depround").canonical).toBe(
       "oga:eta=0,rounding=depround,neighbours=0",
     );
-    expect(() => parsePolicySpec("acai:foo=1")).toThrowError(
+    expect(() => cachePolicies.parse("acai:foo=1")).toThrowError(
       expect.objectContaining({ code: "UNKNOWN_NAME" }),
     );
-    expect(() => parsePolicySpec("acai:rounding=round")).toThrowError(
+    expect(() => cachePolicies.parse("acai:rounding=round")).toThrowError(
       expect.objectContaining({ code: "INVALID_ARGUMENT" }),
     );
-    expect(() => parsePolicySpec("static-opt:exact=-1")).toThrowError(
+    expect(() => cachePolicies.parse("static-opt:exact=-1")).toThrowError(
       expect.objectContaining({ code: "INVALID_ARGUMENT" }),
     );
-    const text = describePolicies("cache");
-    for (const name of ["acai", "oga", "greedy", "static-opt"]) expect(text).toContain(`${name} [cache]`);
+    const text = cachePolicies.describe();
+    for (const name of ["acai", "oga", "greedy", "static-opt"])
+      expect(text).toContain(`${name} [single-answer, knn]`);
   });
 
   it("offline references refuse to run without the trace in advance", () => {

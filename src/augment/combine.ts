@@ -8,8 +8,8 @@
  * p_knn(y) = sum_i 1[y_i = y] w_i exp(-d_i / T) / sum_i w_i exp(-d_i / T) over the k neighbours,
  * with w_i the entries' vote weights (trust) and d_i the index's distances (squared L2 for "l2").
  */
-import { fail } from "../core/errors.js";
-import { describeSchema, formatParams, type ParamSchema, parseParams, splitSpec } from "../core/spec.js";
+import { Registry } from "../core/registry.js";
+import { formatParams, type ParamSchema } from "../core/spec.js";
 import type { Neighbours } from "../memory/labeled-memory.js";
 import { createAdaptiveRule } from "./adaptive.js";
 
@@ -158,31 +158,20 @@ const RULE_LIST: RuleInfo[] = [
     },
   },
 ];
-const RULES: readonly RuleInfo[] = Object.freeze(RULE_LIST);
+/** The registry of combination rules: the built-in ones above, in that order. */
+export const combinationRules = new Registry<RuleContext, CombinationRule>("combination rule");
+for (const rule of RULE_LIST) combinationRules.register(rule);
 
 export function listCombinationRules(): readonly { name: string; summary: string; params: ParamSchema }[] {
-  return RULES;
+  return combinationRules.list();
 }
 
 /** Creates a rule from its spec string, e.g. "interpolate:lambda=0.5,T=2,k=16". */
 export function createCombinationRule(spec: string, ctx: RuleContext): CombinationRule {
-  const { name, rest } = splitSpec(spec);
-  const info = RULES.find((r) => r.name === name);
-  if (!info)
-    return fail(
-      "UNKNOWN_NAME",
-      `unknown combination rule "${name}"; expected one of ${RULES.map((r) => r.name).join(", ")}`,
-    );
-  return info.create(parseParams(rest, info.params, `rule ${info.name}`) as Record<string, unknown>, ctx);
+  return combinationRules.create(spec, ctx);
 }
 
 /** One block per rule with its parameters (for --help and docs). */
 export function describeCombinationRules(): string {
-  return RULES.map((r) => {
-    const lines = describeSchema(r.params);
-    return [
-      `${r.name}: ${r.summary}`,
-      ...(lines.length ? lines.map((l) => `    ${l}`) : ["    (no parameters)"]),
-    ].join("\n");
-  }).join("\n\n");
+  return combinationRules.describe();
 }

@@ -8,7 +8,8 @@
  *         costs approx(d) and any other approx(d) + c_f (ties: local first, then nearer, then smaller id).
  */
 import { check, fail } from "../core/errors.js";
-import { type ParamSchema, parseParams, splitSpec } from "../core/spec.js";
+import { Registry } from "../core/registry.js";
+import { type ParamSchema, parseParams } from "../core/spec.js";
 import type { StoredSet } from "./stored-set.js";
 import type { CostModel, CostSetting, Neighbours, ServedAnswer, SimRequest } from "./types.js";
 
@@ -22,47 +23,80 @@ const STEP_SCHEMA = {
 export const APPROX_HELP =
   "identity (C_a = d), power:P (C_a = d^P), step:R (C_a = 0 within radius R, 1 beyond)";
 
-interface Approx {
+export interface Approx {
+  /** Canonical spec, e.g. "power:2". */
   spec: string;
   f(d: number): number;
   /** Largest d with f(d) < bound (Infinity if every d, -1 if none). */
   below(bound: number): number;
 }
 
+/** The registry of approximation costs C_a = approx(d); none needs a context. */
+export const approximationCosts = new Registry<void, Approx>("approximation cost", () => ` (${APPROX_HELP})`);
+
+/** "P" alone means key=P: `power:2` and `step:0.5` read as `power:p=2` and `step:r=0.5`. */
+function positional(rest: string, key: string): string {
+  return rest !== "" && !rest.includes("=") ? `${key}=${rest}` : rest;
+}
+
+approximationCosts.register({
+  name: "identity",
+  summary: "C_a = d",
+  params: {},
+  parse: (rest) => {
+    check(rest === "", `--approx identity takes no parameter, got "identity:${rest}"`);
+    return {};
+  },
+  create: () => ({ spec: "identity", f: (d) => d, below: (b) => (b <= 0 ? -1 : prevDown(b)) }),
+});
+
+approximationCosts.register({
+  name: "power",
+  summary: "C_a = d^p",
+  params: POWER_SCHEMA,
+  examples: ["power:2", "power:p=0.5"],
+  parse: (rest, owner) => {
+    const v = parseParams(positional(rest, "p"), POWER_SCHEMA, owner);
+    check(v.p > 0, `${owner}: exponent must be > 0, got ${v.p}`);
+    return v;
+  },
+  format: ({ p }) => `${p}`,
+  create: ({ p }) => ({
+    spec: `power:${p}`,
+    f: (d) => d ** p,
+    below: (b) => {
+      if (b <= 0) return -1;
+      let d = b ** (1 / p);
+      // Walk to the exact boundary despite rounding in the root.
+      while (d > 0 && d ** p >= b) d = prevDown(d);
+      while (nextUp(d) ** p < b) d = nextUp(d);
+      return d;
+    },
+  }),
+});
+
+approximationCosts.register({
+  name: "step",
+  summary: "C_a = 0 within radius r, 1 beyond",
+  params: STEP_SCHEMA,
+  examples: ["step:0.5", "step:r=0.5"],
+  parse: (rest, owner) => {
+    const v = parseParams(positional(rest, "r"), STEP_SCHEMA, owner);
+    if (v.r === undefined)
+      fail("INVALID_ARGUMENT", `${owner} needs a radius, e.g. step:0.5; got "step${rest ? `:${rest}` : ""}"`);
+    return v as { r: number };
+  },
+  format: ({ r }) => `${r}`,
+  create: ({ r }) => ({
+    spec: `step:${r}`,
+    f: (d) => (d <= r ? 0 : 1),
+    below: (b) => (b > 1 ? Number.POSITIVE_INFINITY : b > 0 ? r : -1),
+  }),
+});
+
 /** Parses "identity" | "power:P" (also "power:p=P") | "step:R" (also "step:r=R"). */
 export function parseApprox(spec: string): Approx {
-  const { name, rest } = splitSpec(spec);
-  const positional = (key: string) => (rest !== "" && !rest.includes("=") ? `${key}=${rest}` : rest);
-  if (name === "identity") {
-    check(rest === "", `--approx identity takes no parameter, got "${spec}"`);
-    return { spec: "identity", f: (d) => d, below: (b) => (b <= 0 ? -1 : prevDown(b)) };
-  }
-  if (name === "power") {
-    const { p } = parseParams(positional("p"), POWER_SCHEMA, "approx power");
-    check(p > 0, `approx power: exponent must be > 0, got ${p}`);
-    return {
-      spec: `power:${p}`,
-      f: (d) => d ** p,
-      below: (b) => {
-        if (b <= 0) return -1;
-        let d = b ** (1 / p);
-        // Walk to the exact boundary despite rounding in the root.
-        while (d > 0 && d ** p >= b) d = prevDown(d);
-        while (nextUp(d) ** p < b) d = nextUp(d);
-        return d;
-      },
-    };
-  }
-  if (name === "step") {
-    const { r } = parseParams(positional("r"), STEP_SCHEMA, "approx step");
-    if (r === undefined) fail("INVALID_ARGUMENT", `approx step needs a radius, e.g. step:0.5; got "${spec}"`);
-    return {
-      spec: `step:${r}`,
-      f: (d) => (d <= r ? 0 : 1),
-      below: (b) => (b > 1 ? Number.POSITIVE_INFINITY : b > 0 ? r : -1),
-    };
-  }
-  return fail("UNKNOWN_NAME", `unknown approximation cost "${spec}"; expected ${APPROX_HELP}`);
+  return approximationCosts.create(spec, undefined);
 }
 
 function prevDown(x: number): number {

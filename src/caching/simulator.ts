@@ -7,9 +7,11 @@
  * nearest object (K = 1: no search at all) or reuses r's list from a memo (same vector, same answer;
  * with duplicate rows the tie goes to r rather than to the smaller id). Then, per policy: serve from its stored
  * set, charge the cost, call `update`, count movement. At the end every policy's invariants and
- * its stored set's consistency are checked. Browser-safe (no Node imports).
+ * its stored set's consistency are checked. A registered policy that is not defined in the cost
+ * model's setting is refused before the first request. Browser-safe (no Node imports).
  */
 import { fail } from "../core/errors.js";
+import { cachePolicies, requireSetting } from "./cache-policies.js";
 import { describeCost, makeAnswer, remoteCost, serve } from "./cost.js";
 import { RowLookup } from "./row-lookup.js";
 import { makeNeighbours } from "./stored-set.js";
@@ -113,6 +115,12 @@ const MEMO_MAX_ENTRIES = 1 << 25;
 export function simulate(o: SimOptions): SimResult {
   const { catalog, cost, policies, trace } = o;
   if (policies.length === 0) fail("INVALID_ARGUMENT", "simulate: no policies given");
+  // Policies built outside the registry (test doubles, wrappers under another name) declare no
+  // settings and are trusted; registered ones are held to what they declare.
+  requireSetting(
+    policies.filter((p) => cachePolicies.has(p.name)).map((p) => p.name),
+    cost,
+  );
   if (trace.info.dim !== catalog.dim)
     fail(
       "DIMENSION_MISMATCH",

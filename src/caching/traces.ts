@@ -13,8 +13,9 @@
  *                (every request evicts the object requested next).
  */
 import { fail } from "../core/errors.js";
+import { Registry } from "../core/registry.js";
 import { Rng } from "../core/rng.js";
-import { type ParamSchema, parseParams, splitSpec } from "../core/spec.js";
+import { formatParams, type ParamSchema, splitSpec } from "../core/spec.js";
 import { l2sq } from "../core/vectors.js";
 import { noiseSeedOf, noisyRow } from "./trace-format.js";
 import type { Catalog } from "./types.js";
@@ -72,35 +73,49 @@ const COMMON = {
   },
 } satisfies ParamSchema;
 
-export const GENERATORS = {
-  irm: {
-    summary: "independent reference model: Zipf(alpha) popularity over a seeded permutation of the catalog",
-    params: {
-      alpha: { type: "number", default: 0.8, min: 0, description: "Zipf exponent" },
-      ...COMMON,
-    },
-  },
-  shift: {
-    summary: "Zipf(alpha) over objects ranked by distance to a centre that moves every count/phases requests",
-    params: {
-      alpha: { type: "number", default: 0.8, min: 0, description: "Zipf exponent" },
-      phases: { type: "int", default: 4, min: 1, description: "number of popularity centres over the trace" },
-      ...COMMON,
-    },
-  },
-  adversarial: {
-    summary: "round-robin over m distinct random objects (m = capacity + 1 defeats LRU)",
-    params: {
-      m: { type: "int", default: 101, min: 1, description: "cycle length" },
-      ...COMMON,
-    },
-  },
-} as const satisfies Record<string, { summary: string; params: ParamSchema }>;
+type GeneratorName = "irm" | "shift" | "adversarial";
 
-export type GeneratorName = keyof typeof GENERATORS;
+/** The registry of trace generators; `create(params, catalog)` gives the trace. */
+export const traceGenerators = new Registry<Catalog, Trace>("trace generator", () => " (or a trace file)");
 
+traceGenerators.register({
+  name: "irm",
+  summary: "independent reference model: Zipf(alpha) popularity over a seeded permutation of the catalog",
+  params: {
+    alpha: { type: "number", default: 0.8, min: 0, description: "Zipf exponent" },
+    ...COMMON,
+  },
+  create: (p, catalog) => generatedTrace("irm", p, catalog),
+});
+
+traceGenerators.register({
+  name: "shift",
+  summary: "Zipf(alpha) over objects ranked by distance to a centre that moves every count/phases requests",
+  params: {
+    alpha: { type: "number", default: 0.8, min: 0, description: "Zipf exponent" },
+    phases: { type: "int", default: 4, min: 1, description: "number of popularity centres over the trace" },
+    ...COMMON,
+  },
+  create: (p, catalog) => generatedTrace("shift", p, catalog),
+});
+
+traceGenerators.register({
+  name: "adversarial",
+  summary: "round-robin over m distinct random objects (m = capacity + 1 defeats LRU)",
+  params: {
+    m: { type: "int", default: 101, min: 1, description: "cycle length" },
+    ...COMMON,
+  },
+  create: (p, catalog) => {
+    if (p.m > catalog.n)
+      fail("INVALID_ARGUMENT", `adversarial: cycle length m=${p.m} exceeds the catalog size ${catalog.n}`);
+    return generatedTrace("adversarial", p, catalog);
+  },
+});
+
+/** Whether a trace spec names a generator (rather than a file). */
 export function isGeneratorSpec(spec: string): boolean {
-  return splitSpec(spec).name in GENERATORS;
+  return traceGenerators.has(splitSpec(spec).name);
 }
 
 /** Zipf(alpha) sampler over ranks 0..n-1 by inverse CDF (binary search). */
@@ -135,17 +150,17 @@ export class ZipfSampler {
 
 /** Creates a generated trace over `catalog` from a spec such as "irm:alpha=0.8,count=1e6,seed=1". */
 export function generateTrace(spec: string, catalog: Catalog): Trace {
-  const { name, rest } = splitSpec(spec);
-  const gen = (GENERATORS as Record<string, { params: ParamSchema }>)[name];
-  if (!gen)
-    fail(
-      "UNKNOWN_NAME",
-      `unknown trace generator "${name}"; expected one of ${Object.keys(GENERATORS).join(", ")} (or a trace file)`,
-    );
-  const p = parseParams(rest, gen.params, `trace generator ${name}`) as unknown as Record<string, number>;
-  const canonical = `${name}:${Object.entries(p)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(",")}`;
+  return traceGenerators.create(spec, catalog);
+}
+
+/** The trace of one generator with its parsed parameters (count, seed and noise are common to all). */
+function generatedTrace(
+  name: GeneratorName,
+  params: { count: number; seed: number; noise: number },
+  catalog: Catalog,
+): Trace {
+  const p = params as unknown as Record<string, number>;
+  const canonical = `${name}:${formatParams(p)}`;
   const { n, dim } = catalog;
   const info: TraceInfo = {
     dim,
@@ -157,9 +172,7 @@ export function generateTrace(spec: string, catalog: Catalog): Trace {
     catalogN: n,
     noise: p.noise,
   };
-  if (name === "adversarial" && p.m > n)
-    fail("INVALID_ARGUMENT", `adversarial: cycle length m=${p.m} exceeds the catalog size ${n}`);
-  const objectAt = objectSequence(name as GeneratorName, p, catalog);
+  const objectAt = objectSequence(name, p, catalog);
   return makeTrace(info, function* () {
     const rng = new Rng(p.seed);
     const next = objectAt(rng);

@@ -1,5 +1,5 @@
 /**
- * The similarity-caching policy contract (kind "cache" in memory/registry.ts).
+ * The similarity-caching policy contract (policies register in cache-policies.ts).
  *
  * Model (see shared/research/similarity-caching.md): a catalog of N vectors (objects); a small cache
  * stores at most h of them (always catalog ids, so every policy's state is comparable); a request is

@@ -3,59 +3,46 @@
  * doubles as configuration and CLI syntax (as in Faiss). `flat` and `flat-i8` are built in and
  * browser-safe; native kinds (hnsw over usearch) register themselves from Node-only modules
  * (src/index/factory.node.ts), so a browser bundle of this file never sees a native dependency.
+ *
+ * Every kind declares one capability: `exact` (results equal the brute-force reference, ties by
+ * smaller id) or `approximate` (results may differ; scored by recall). Tests hold every exact kind
+ * to the reference.
  */
 import { fail } from "../core/errors.js";
-import { describeSchema, type ParamSchema, parseParams, splitSpec } from "../core/spec.js";
+import { Registry } from "../core/registry.js";
+import type { ParamSchema } from "../core/spec.js";
 import { type Metric, parseMetric } from "../core/vectors.js";
 import { FlatIndex } from "./flat.js";
 import { FlatI8Index } from "./flat-i8.js";
 import { decodeIndex } from "./serial.js";
 import type { Index } from "./types.js";
 
-export interface IndexKind {
-  name: string;
-  description: string;
-  schema: ParamSchema;
-  /** True for approximate indexes (results may differ from the exact reference). */
-  approximate: boolean;
-  /** Builds an empty index from parsed-but-unchecked parameter text. */
-  create(params: string, dim: number, metric: Metric): Index;
+export type IndexCapability = "exact" | "approximate";
+
+/** What `create` gets besides the parsed parameters (already checked by {@link createIndex}). */
+export interface IndexContext {
+  dim: number;
+  metric: Metric;
+}
+
+/** What an index kind adds to a registry entry. */
+export interface IndexKindExtra {
   /** Restores an index from a snapshot whose header names this kind. */
   deserialize(bytes: Uint8Array): Index;
 }
 
-const KINDS = new Map<string, IndexKind>();
+export const indexKinds = new Registry<IndexContext, Index, IndexKindExtra>("index kind", (name) =>
+  name === "hnsw"
+    ? ' (hnsw is Node-only: import "mammals" from Node, or src/index/factory.node.ts, to register it)'
+    : "",
+);
 
-/** Adds (or replaces) an index kind; Node-only adapters call this when imported. */
-export function registerIndexKind(kind: IndexKind): void {
-  KINDS.set(kind.name, kind);
-}
-
-export function indexKinds(): IndexKind[] {
-  return [...KINDS.values()];
-}
-
-/** `name: description` and one line per parameter, for --help texts. */
+/** The registry's description as lines (`name [capability]: summary`, then its parameters), for --help. */
 export function describeIndexKinds(): string[] {
-  const lines: string[] = [];
-  for (const k of KINDS.values()) {
-    lines.push(`${k.name}: ${k.description}`);
-    for (const p of describeSchema(k.schema)) lines.push(`    ${p}`);
-  }
-  return lines;
-}
-
-function kindOf(name: string): IndexKind {
-  const kind = KINDS.get(name);
-  if (kind) return kind;
-  const hint =
-    name === "hnsw"
-      ? ' (hnsw is Node-only: import "mammals" from Node, or src/index/factory.node.ts, to register it)'
-      : "";
-  return fail(
-    "UNKNOWN_NAME",
-    `unknown index kind "${name}"; expected one of ${[...KINDS.keys()].join(", ")}${hint}`,
-  );
+  return indexKinds
+    .describe()
+    .split("\n")
+    .filter((line) => line !== "");
 }
 
 /** Creates an empty index from a spec string such as "flat", "flat-i8:rerank=40", "hnsw:M=16". */
@@ -63,17 +50,14 @@ export function createIndex(spec: string, dim: number, metric: Metric = "l2"): I
   if (!Number.isSafeInteger(dim) || dim <= 0)
     fail("INVALID_ARGUMENT", `createIndex: dim must be a positive integer, got ${dim}`);
   parseMetric(metric);
-  const { name, rest } = splitSpec(spec);
-  return kindOf(name).create(rest, dim, metric);
+  return indexKinds.create(spec, { dim, metric });
 }
 
 /** Restores any serialized index (the snapshot header names its kind). */
 export function deserializeIndex(bytes: Uint8Array): Index {
   const { header } = decodeIndex(bytes);
-  return kindOf(header.kind).deserialize(bytes);
+  return indexKinds.get(header.kind).deserialize(bytes);
 }
-
-const FLAT_SCHEMA: ParamSchema = {};
 
 const FLAT_I8_SCHEMA = {
   rerank: {
@@ -86,26 +70,21 @@ const FLAT_I8_SCHEMA = {
   hi: { type: "number", default: undefined, description: "quantization range high end (default: learned)" },
 } satisfies ParamSchema;
 
-registerIndexKind({
+indexKinds.register({
   name: "flat",
-  description: "exact scan over f32 vectors (pure TypeScript)",
-  schema: FLAT_SCHEMA,
-  approximate: false,
-  create(params, dim, metric) {
-    parseParams(params, FLAT_SCHEMA, "flat");
-    return new FlatIndex(dim, metric);
-  },
+  summary: "exact scan over f32 vectors (pure TypeScript)",
+  params: {},
+  capabilities: ["exact"],
+  create: (_p, { dim, metric }) => new FlatIndex(dim, metric),
   deserialize: (bytes) => FlatIndex.fromSnapshot(bytes),
 });
 
-registerIndexKind({
+indexKinds.register({
   name: "flat-i8",
-  description: "exact scan over int8-quantized vectors, optional f32 re-ranking (pure TypeScript)",
-  schema: FLAT_I8_SCHEMA,
-  approximate: true,
-  create(params, dim, metric) {
-    const p = parseParams(params, FLAT_I8_SCHEMA, "flat-i8");
-    return new FlatI8Index(dim, metric, p);
-  },
+  summary: "exhaustive scan over int8-quantized vectors, optional f32 re-ranking (pure TypeScript)",
+  params: FLAT_I8_SCHEMA,
+  // Quantization reorders near ties unless every candidate is re-ranked.
+  capabilities: ["approximate"],
+  create: (p, { dim, metric }) => new FlatI8Index(dim, metric, p),
   deserialize: (bytes) => FlatI8Index.fromSnapshot(bytes),
 });

@@ -18,11 +18,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import usearch from "usearch";
 import { fail } from "../core/errors.js";
-import { formatParams, type ParamSchema, parseParams } from "../core/spec.js";
+import { formatParams, type ParamSchema } from "../core/spec.js";
 import { TopK } from "../core/topk.js";
 import type { Metric } from "../core/vectors.js";
 import { checkAdd, checkK, checkOptions, checkQueries, checkQuery, checkRemove } from "./common.js";
-import { registerIndexKind } from "./factory.js";
+import { indexKinds } from "./factory.js";
 import { decodeIndex, encodeIndex, section } from "./serial.js";
 import type { Index, SearchOptions, SearchResult } from "./types.js";
 
@@ -252,13 +252,11 @@ export class HnswIndex implements Index {
   }
 }
 
-registerIndexKind({
+indexKinds.register({
   name: "hnsw",
-  description: "approximate graph index (usearch HNSW, Node only)",
-  schema: HNSW_SCHEMA,
-  approximate: true,
-  create(params, dim, metric) {
-    return new HnswIndex(dim, metric, parseParams(params, HNSW_SCHEMA, "hnsw"));
-  },
+  summary: "approximate graph index (usearch HNSW, Node only)",
+  params: HNSW_SCHEMA,
+  capabilities: ["approximate"],
+  create: (p, { dim, metric }) => new HnswIndex(dim, metric, p),
   deserialize: (bytes) => HnswIndex.fromSnapshot(bytes),
 });

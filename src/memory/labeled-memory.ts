@@ -9,12 +9,11 @@
  * Per-entry data lives in parallel typed arrays indexed by slot, so policies can scan them cheaply.
  */
 import { check, fail } from "../core/errors.js";
-import { createPolicy } from "../core/policy-registry.js";
 import { checkVector } from "../core/vectors.js";
 import type { Index } from "../index/types.js";
+// The barrel registers every admission policy, so that a spec string works without a separate import.
+import { createAdmissionPolicy } from "./admission/index.js";
 import type { AdmissionContext, AdmissionOffer, AdmissionPolicy } from "./admission/types.js";
-// Registers the admission policies so that a spec string works without a separate import.
-import "./admission/index.js";
 
 export type ExampleSource = "upstream" | "feedback";
 const SOURCE_CODE: Record<ExampleSource, number> = { upstream: 0, feedback: 1 };
@@ -53,7 +52,7 @@ export interface LabeledMemoryOptions {
   capacityItems?: number;
   /** At most this many bytes (index bytes + entry metadata). */
   capacityBytes?: number;
-  /** A policy or its spec string (registry kind "admission"), e.g. "ib2" or "utility:window=512". */
+  /** A policy or its spec string (see admission/admission-policies.ts), e.g. "ib2" or "utility:window=512". */
   admission: AdmissionPolicy | string;
   /** Seed passed to the policy. */
   seed?: number;
@@ -142,10 +141,7 @@ export class LabeledMemory {
     this.capacityItems = o.capacityItems ?? Number.POSITIVE_INFINITY;
     this.capacityBytes = o.capacityBytes ?? Number.POSITIVE_INFINITY;
     const ctx: AdmissionContext = { numClasses: o.numClasses, seed: o.seed };
-    this.policy =
-      typeof o.admission === "string"
-        ? createPolicy<AdmissionPolicy>(o.admission, ctx, "admission")
-        : o.admission;
+    this.policy = typeof o.admission === "string" ? createAdmissionPolicy(o.admission, ctx) : o.admission;
     this.slots = allocSlots(Math.min(1024, Number.isFinite(this.capacityItems) ? this.capacityItems : 1024));
   }
 

@@ -9,7 +9,7 @@
  * through {@link loadModel}.
  */
 import { fail } from "../core/errors.js";
-import { splitSpec } from "../core/spec.js";
+import { Registry } from "../core/registry.js";
 import type { LabeledSplit } from "../data/types.js";
 import { runTraining, type TrainingTask, type TrainOptions, type TrainReport } from "./engine/trainer.js";
 import { logregFamily, mlpFamily } from "./families/mlp.js";
@@ -40,31 +40,45 @@ export interface ModelFamily<P = unknown> {
   load(file: ModelFile): Model;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the registry holds families of every param type.
-const families = new Map<string, ModelFamily<any>>();
+/** What a family's registry entry gets besides its parsed parameters. */
+export interface ModelContext {
+  shape: ModelShape;
+  seed: number;
+}
+
+/** What a model family's registry entry adds: the family itself (training and loading go through it). */
+export interface ModelFamilyExtra {
+  family: ModelFamily<unknown>;
+}
+
+/** The registry of model families; {@link registerModelFamily} adds one. */
+export const modelFamilies = new Registry<ModelContext, Model, ModelFamilyExtra>("model family");
 
 /** Adds a family; registering a second family under an existing name is an error. */
 export function registerModelFamily<P>(family: ModelFamily<P>): void {
   const name = family.name.toLowerCase();
-  if (!/^[a-z][a-z0-9_-]*$/.test(name))
-    fail("INVALID_ARGUMENT", `registerModelFamily: bad name "${family.name}"; expected [a-z][a-z0-9_-]*`);
-  if (families.has(name) && families.get(name) !== family)
-    fail("INVALID_ARGUMENT", `registerModelFamily: a family named "${name}" is already registered`);
-  families.set(name, family);
-}
-
-export function modelFamilies(): ModelFamily<unknown>[] {
-  return [...families.values()];
+  modelFamilies.register({
+    name,
+    summary: family.summary ?? "",
+    params: {},
+    examples: family.examples,
+    // A family parses its own text (widths, nested specs), so there is no key=value schema here.
+    parse: (rest) => family.parse(rest.trim()),
+    format: (p, rest) => {
+      if (!family.format) return rest.trim();
+      const spec = family.format(p);
+      if (spec === name) return "";
+      if (!spec.startsWith(`${name}:`))
+        fail("STATE", `model family ${name}: format gave "${spec}"; expected "${name}" or "${name}:..."`);
+      return spec.slice(name.length + 1);
+    },
+    create: (p, { shape, seed }) => family.create(p, shape, seed),
+    family: family as ModelFamily<unknown>,
+  });
 }
 
 export function getModelFamily(name: string): ModelFamily<unknown> {
-  const f = families.get(name.toLowerCase());
-  if (!f)
-    fail(
-      "UNKNOWN_NAME",
-      `unknown model family "${name}"; expected one of ${[...families.keys()].join(", ")}`,
-    );
-  return f;
+  return modelFamilies.get(name).family;
 }
 
 export interface ParsedModelSpec {
@@ -76,15 +90,8 @@ export interface ParsedModelSpec {
 
 export function parseModelSpec(spec: string): ParsedModelSpec {
   if (typeof spec !== "string") fail("INVALID_ARGUMENT", `model spec: expected a string, got ${typeof spec}`);
-  const { name, rest } = splitSpec(spec);
-  const family = getModelFamily(name);
-  const params = family.parse(rest.trim());
-  const canonical = family.format
-    ? family.format(params)
-    : rest.trim()
-      ? `${family.name}:${rest.trim()}`
-      : family.name;
-  return { family, params, spec: canonical };
+  const { entry, params, canonical } = modelFamilies.parse(spec);
+  return { family: entry.family, params, spec: canonical };
 }
 
 export function createModel(spec: string, shape: ModelShape, seed = 1): Model {
@@ -128,10 +135,10 @@ export function saveModel(model: Model): Uint8Array {
 /** Decodes a model file and rebuilds the model through its family. */
 export function loadModel(bytes: Uint8Array, source = "model file"): Model {
   const file = decodeModelFile(bytes, source);
-  if (!families.has(file.family.toLowerCase()))
+  if (!modelFamilies.has(file.family))
     fail(
       "BAD_FILE",
-      `${source}: model family "${file.family}" is not registered; known: ${[...families.keys()].join(", ")}`,
+      `${source}: model family "${file.family}" is not registered; known: ${modelFamilies.names().join(", ")}`,
     );
   const model = getModelFamily(file.family).load(file);
   if (
@@ -147,12 +154,12 @@ export function loadModel(bytes: Uint8Array, source = "model file"): Model {
   return model;
 }
 
-/** One line per family for `--help`. */
+/** The registry's description of every family (summary and examples), as lines for `--help`. */
 export function describeModelFamilies(): string[] {
-  return modelFamilies().map(
-    (f) =>
-      `${f.name.padEnd(12)} ${f.summary ?? ""}${f.examples?.length ? ` (e.g. ${f.examples.join(", ")})` : ""}`,
-  );
+  return modelFamilies
+    .describe()
+    .split("\n")
+    .filter((line) => line !== "");
 }
 
 registerModelFamily(logregFamily);

@@ -5,10 +5,10 @@
  * The loop is online-base.ts; the lazy O(candidates) state is online/entropic-state.ts.
  */
 
-import { registerPolicy } from "../../core/policy-registry.js";
 import type { ParamSchema, ParamValues } from "../../core/spec.js";
 import { EntropicState } from "../../online/entropic-state.js";
 import { type CoordinatedSampler, ROUNDINGS } from "../../online/rounding.js";
+import { BOTH_SETTINGS, cachePolicies } from "../cache-policies.js";
 import type { CacheContext, CachePolicy } from "../types.js";
 import { specOf } from "./classic.js";
 import { OnlinePolicy } from "./online-base.js";
@@ -71,9 +71,9 @@ class Acai extends OnlinePolicy {
   }
 }
 
-registerPolicy({
+cachePolicies.register({
   name: "acai",
-  kind: "cache",
+  capabilities: BOTH_SETTINGS,
   summary:
     "AÇAI (Si Salem et al.): mirror ascent (negative entropy) on the k-NN gain, exact KL projection, candidates from the catalog index, rounded to h objects",
   params: ACAI_PARAMS,

@@ -6,9 +6,9 @@
  * fetch counts as movement.
  */
 import { fail } from "../../core/errors.js";
-import { registerPolicy } from "../../core/policy-registry.js";
 import { Rng } from "../../core/rng.js";
 import { formatParams, type ParamSchema, type ParamValues } from "../../core/spec.js";
+import { BOTH_SETTINGS, cachePolicies } from "../cache-policies.js";
 import { StoredSet } from "../stored-set.js";
 import type { CacheContext, CachePolicy, ServedAnswer, SimRequest } from "../types.js";
 import {
@@ -172,33 +172,33 @@ class RandomEviction extends ExactMatchPolicy {
   }
 }
 
-registerPolicy({
+cachePolicies.register({
   name: "lru",
-  kind: "cache",
+  capabilities: BOTH_SETTINGS,
   summary: "exact-match LRU: the request's exact objects are refreshed or inserted, the least recent evicted",
   params: {},
   create: (_p, ctx: CacheContext): CachePolicy => new Lru("lru", "lru", ctx),
 });
 
-registerPolicy({
+cachePolicies.register({
   name: "fifo",
-  kind: "cache",
+  capabilities: BOTH_SETTINGS,
   summary: "exact-match FIFO: missing exact objects are inserted, the oldest evicted; hits change nothing",
   params: {},
   create: (_p, ctx: CacheContext): CachePolicy => new Fifo("fifo", "fifo", ctx),
 });
 
-registerPolicy({
+cachePolicies.register({
   name: "lfu",
-  kind: "cache",
+  capabilities: BOTH_SETTINGS,
   summary: "exact-match LFU with request counts kept for every catalog object (ties: least recent)",
   params: LFU_PARAMS,
   create: (p, ctx: CacheContext): CachePolicy => new Lfu(p, ctx),
 });
 
-registerPolicy({
+cachePolicies.register({
   name: "random",
-  kind: "cache",
+  capabilities: BOTH_SETTINGS,
   summary: "exact-match, evicts a uniformly random stored object (seeded)",
   params: {},
   create: (_p, ctx: CacheContext): CachePolicy => new RandomEviction(ctx.seed, ctx),

@@ -11,9 +11,9 @@
  * our reading; the paper's units are unverified). A swap fetches c: one movement.
  */
 import { fail } from "../../core/errors.js";
-import { registerPolicy } from "../../core/policy-registry.js";
 import { Rng } from "../../core/rng.js";
 import type { ParamSchema, ParamValues } from "../../core/spec.js";
+import { cachePolicies } from "../cache-policies.js";
 import { StoredSet } from "../stored-set.js";
 import type { CacheContext, CachePolicy, CostModel, ServedAnswer, SimRequest } from "../types.js";
 import { specOf } from "./classic.js";
@@ -141,9 +141,11 @@ class Duel implements CachePolicy {
   }
 }
 
-registerPolicy({
+cachePolicies.register({
   name: "duel",
-  kind: "cache",
+  // A duel's saving is computed from single answers (the two nearest stored objects); a k-object
+  // answer would need the whole swapped answer re-served, which duel does not define.
+  capabilities: ["single-answer"],
   summary:
     "DUEL (Garetto et al.): a missed object challenges a stored one for tau requests and replaces it if it saves more",
   params: DUEL_PARAMS,

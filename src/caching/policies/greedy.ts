@@ -6,8 +6,8 @@
  * replayed trace's (offline.ts), so this is an offline reference.
  */
 
-import { registerPolicy } from "../../core/policy-registry.js";
 import type { ParamValues } from "../../core/spec.js";
+import { BOTH_SETTINGS, cachePolicies } from "../cache-policies.js";
 import type { CacheContext, CachePolicy } from "../types.js";
 import { specOf } from "./classic.js";
 import { buildRequestTable, FixedCachePolicy, fillTo, swapLocalSearch } from "./offline.js";
@@ -36,9 +36,9 @@ export class GreedyLocalSearch extends FixedCachePolicy {
   }
 }
 
-registerPolicy({
+cachePolicies.register({
   name: "greedy",
-  kind: "cache",
+  capabilities: BOTH_SETTINGS,
   summary:
     "offline local search (Garetto et al.'s GREEDY): from the most popular objects, best single replacements until none improves",
   params: OFFLINE_PARAMS,

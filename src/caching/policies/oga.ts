@@ -4,10 +4,10 @@
  * The loop is online-base.ts; the lazy O(candidates) state is online/euclid-state.ts.
  */
 
-import { registerPolicy } from "../../core/policy-registry.js";
 import type { ParamValues } from "../../core/spec.js";
 import { EuclidState } from "../../online/euclid-state.js";
 import type { CoordinatedSampler } from "../../online/rounding.js";
+import { BOTH_SETTINGS, cachePolicies } from "../cache-policies.js";
 import type { CacheContext, CachePolicy } from "../types.js";
 import { ONLINE_PARAMS } from "./acai.js";
 import { specOf } from "./classic.js";
@@ -31,9 +31,9 @@ class Oga extends OnlinePolicy {
   }
 }
 
-registerPolicy({
+cachePolicies.register({
   name: "oga",
-  kind: "cache",
+  capabilities: BOTH_SETTINGS,
   summary:
     "online gradient ascent (Paschos et al.): projected gradient steps on the k-NN gain onto the capped simplex, rounded to h objects",
   params: ONLINE_PARAMS,

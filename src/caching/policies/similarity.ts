@@ -14,9 +14,9 @@
  * inserted (qlru-dc: each w.p. q). duel is defined for the single-answer setting only (duel.ts).
  */
 import { fail } from "../../core/errors.js";
-import { registerPolicy } from "../../core/policy-registry.js";
 import { Rng } from "../../core/rng.js";
 import type { ParamSchema, ParamValues } from "../../core/spec.js";
+import { BOTH_SETTINGS, cachePolicies } from "../cache-policies.js";
 import { remoteCost } from "../cost.js";
 import { StoredSet } from "../stored-set.js";
 import type { CacheContext, CachePolicy, CostModel, ServedAnswer, SimRequest } from "../types.js";
@@ -273,36 +273,36 @@ class QlruDc extends LruBase {
   }
 }
 
-registerPolicy({
+cachePolicies.register({
   name: "sim-lru",
-  kind: "cache",
+  capabilities: BOTH_SETTINGS,
   summary:
     "similarity LRU (Pandey et al.): a close-enough stored object is refreshed, else the request is inserted",
   params: THETA,
   create: (p, ctx: CacheContext): CachePolicy => new SimLru(p, ctx),
 });
 
-registerPolicy({
+cachePolicies.register({
   name: "rnd-lru",
-  kind: "cache",
+  capabilities: BOTH_SETTINGS,
   summary:
     "randomized sim-lru (Garetto et al.): a local answer is a miss with probability min(1, C_a/C_r)^gamma",
   params: RND_PARAMS,
   create: (p, ctx: CacheContext): CachePolicy => new RndLru(p, ctx),
 });
 
-registerPolicy({
+cachePolicies.register({
   name: "cls-lru",
-  kind: "cache",
+  capabilities: BOTH_SETTINGS,
   summary:
     "sim-lru whose entries re-centre on the catalog object nearest the mean of the queries they served",
   params: CLS_PARAMS,
   create: (p, ctx: CacheContext): CachePolicy => new ClsLru(p, ctx),
 });
 
-registerPolicy({
+cachePolicies.register({
   name: "qlru-dc",
-  kind: "cache",
+  capabilities: BOTH_SETTINGS,
   summary:
     "qLRU-deltaC (Garetto et al.): cost-aware probabilistic refresh and insertion; q -> 0 reaches a local optimum",
   params: QLRU_PARAMS,

@@ -1,5 +1,5 @@
-import { registerPolicy } from "../../core/policy-registry.js";
 import type { ParamSchema, ParamValues } from "../../core/spec.js";
+import { BOTH_SETTINGS, cachePolicies } from "../cache-policies.js";
 import type { CacheContext, CachePolicy } from "../types.js";
 import { specOf } from "./classic.js";
 import {
@@ -98,9 +98,9 @@ export class StaticOpt extends FixedCachePolicy {
   }
 }
 
-registerPolicy({
+cachePolicies.register({
   name: "static-opt",
-  kind: "cache",
+  capabilities: BOTH_SETTINGS,
   summary:
     "offline: the best fixed cache in hindsight (exact by enumeration when small, else greedy + swaps, >= 1-1/e of the optimal gain); the regret comparator",
   params: STATIC_PARAMS,

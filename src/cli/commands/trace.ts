@@ -8,10 +8,9 @@ import { CATALOG_HELP, loadCatalog } from "../../caching/catalog.node.js";
 import { makeNeighbours } from "../../caching/stored-set.js";
 import { openTraceFile, peekTraceFile, writeTraceFile } from "../../caching/trace-file.node.js";
 import type { TraceEncoding } from "../../caching/trace-format.js";
-import { GENERATORS, generateTrace, type Trace } from "../../caching/traces.js";
+import { generateTrace, type Trace, traceGenerators } from "../../caching/traces.js";
 import type { Catalog } from "../../caching/types.js";
 import { fail } from "../../core/errors.js";
-import { describeSchema } from "../../core/spec.js";
 import { parseInteger } from "../args.js";
 import { fmt, table } from "../format.js";
 import { progress } from "../progress.js";
@@ -124,11 +123,7 @@ export function traceStats(
 }
 
 function generatorHelp(): string {
-  return Object.entries(GENERATORS)
-    .map(([name, g]) =>
-      [`${name}: ${g.summary}`, ...describeSchema(g.params).map((l) => `    ${l}`)].join("\n  "),
-    )
-    .join("\n  ");
+  return traceGenerators.describe().replace(/\n(?!\n)/g, "\n  ");
 }
 
 export function register(program: Command): void {

@@ -3,7 +3,7 @@
  * recently used entry (last use as a neighbour, or admission) or the oldest one (`evict=fifo`).
  * Feedback and upstream examples are both stored; they differ only in vote weight (`upstreamTrust`).
  */
-import { registerPolicy } from "../../core/policy-registry.js";
+import { admissionPolicies } from "./admission-policies.js";
 import {
   type AdmissionContext,
   type AdmissionPolicy,
@@ -37,9 +37,8 @@ export function createAllPolicy(p: { upstreamTrust: number; evict: string }): Ad
   };
 }
 
-registerPolicy({
+admissionPolicies.register({
   name: "all",
-  kind: "admission",
   summary: "store every labeled example (IB1); evict the least recently used (or oldest) when full",
   params,
   create: (values, _ctx: AdmissionContext) => createAllPolicy(values),

@@ -5,7 +5,7 @@
  * label of lower trust: stored with weight `upstreamTrust` (0 = never stored). When full, the least
  * recently used entry (last use as a neighbour, or admission) is evicted.
  */
-import { registerPolicy } from "../../core/policy-registry.js";
+import { admissionPolicies } from "./admission-policies.js";
 import {
   type AdmissionContext,
   type AdmissionPolicy,
@@ -30,9 +30,8 @@ export function createIb2Policy(p: { upstreamTrust: number }): AdmissionPolicy {
   };
 }
 
-registerPolicy({
+admissionPolicies.register({
   name: "ib2",
-  kind: "admission",
   summary:
     "store an example only when the current memory-augmented prediction gets it wrong (IB2, Aha et al. 1991); evict LRU",
   params,

@@ -12,8 +12,8 @@
  * accuracy lower bound (zAccept) is evicted, least recently used first among equals.
  */
 import { fail } from "../../core/errors.js";
-import { registerPolicy } from "../../core/policy-registry.js";
 import type { LabeledMemory } from "../labeled-memory.js";
+import { admissionPolicies } from "./admission-policies.js";
 import {
   type AdmissionContext,
   type AdmissionOffer,
@@ -168,9 +168,8 @@ export class Ib3Policy implements AdmissionPolicy {
   }
 }
 
-registerPolicy({
+admissionPolicies.register({
   name: "ib3",
-  kind: "admission",
   summary:
     "IB2 plus per-entry classification records: accept / drop by confidence intervals (IB3, Aha et al. 1991); evict the weakest record",
   params,

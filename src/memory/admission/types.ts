@@ -2,8 +2,8 @@
  * The admission-policy contract of a {@link LabeledMemory}: which labeled examples an edge node
  * keeps, and which it lets go when full. The memory runs the one offer loop (observe -> admit ->
  * make room -> insert) so that every policy's admissions and evictions are counted the same way;
- * a policy only supplies the decisions. Policies are registered under kind "admission" in
- * memory/registry.ts and parse their own parameters from a spec string such as "ib3:upstreamTrust=0.5".
+ * a policy only supplies the decisions. Policies are registered in admission-policies.ts and
+ * parse their own parameters from a spec string such as "ib3:upstreamTrust=0.5".
  */
 import type { ParamSchema } from "../../core/spec.js";
 import type { ExampleSource, LabeledMemory, Neighbours } from "../labeled-memory.js";

@@ -11,9 +11,9 @@
  * is below the candidate's score (otherwise the candidate is turned away).
  */
 import { fail } from "../../core/errors.js";
-import { registerPolicy } from "../../core/policy-registry.js";
 import { cosineDistance, dot, l2sq, type Metric, norm } from "../../core/vectors.js";
 import type { LabeledMemory } from "../labeled-memory.js";
+import { admissionPolicies } from "./admission-policies.js";
 import {
   type AdmissionContext,
   type AdmissionOffer,
@@ -169,9 +169,8 @@ export class UtilityPolicy implements AdmissionPolicy {
   }
 }
 
-registerPolicy({
+admissionPolicies.register({
   name: "utility",
-  kind: "admission",
   summary:
     "store the examples that would have answered the most recent forwarded or mispredicted requests; evict the lowest utility",
   params,
