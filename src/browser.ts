@@ -16,7 +16,7 @@ export * from "./caching/registry.js";
 export * from "./caching/simulator.js";
 export * from "./caching/trace-format.js";
 export * from "./caching/traces.js";
-export type { Neighbours as CacheNeighbours } from "./caching/types.js";
+export type * from "./caching/types.js";
 export * from "./core/errors.js";
 export * from "./core/plot.js";
 export * from "./core/policy-registry.js";
@@ -41,8 +41,5 @@ export type * from "./index/types.js";
 export * from "./jobs/demo.js";
 export * from "./jobs/experiment.js";
 export * from "./jobs/workloads.js";
-// Two "neighbours" shapes: the labeled memory's (with labels and vote weights) and the caching
-// policies' (catalog ids and distances).
-export type { Neighbours } from "./memory/labeled-memory.js";
 export * from "./memory/labeled-memory.js";
 export * from "./models/all.js";

@@ -8,11 +8,11 @@ import { type Ib3Policy, wilsonInterval } from "../src/memory/admission/ib3.js";
 import type { AdmissionOffer } from "../src/memory/admission/types.js";
 import type { UtilityPolicy } from "../src/memory/admission/utility.js";
 import {
-  createNeighbours,
+  createLabeledNeighbours,
   ENTRY_METADATA_BYTES,
   type ExampleSource,
   LabeledMemory,
-  type Neighbours,
+  type LabeledNeighbours,
 } from "../src/memory/labeled-memory.js";
 
 const DIM = 4;
@@ -37,7 +37,7 @@ function offerFor(
   forwarded = false,
   k = 3,
 ): AdmissionOffer {
-  const nb = m.search(key, k, createNeighbours(k), false);
+  const nb = m.search(key, k, createLabeledNeighbours(k), false);
   return {
     key,
     label,
@@ -91,7 +91,7 @@ describe("LabeledMemory + admission policies: invariants under random offers", (
           expect(indexedIds(m)).toEqual(m.ids().sort((a, b) => a - b));
           for (const id of r.removed) expect(m.has(id)).toBe(false);
           if (r.admitted) expect(m.has(r.id)).toBe(true);
-          if (t % 7 === 0) m.search(key, 2, createNeighbours(2)); // usage for LRU
+          if (t % 7 === 0) m.search(key, 2, createLabeledNeighbours(2)); // usage for LRU
         }
         const s = m.stats;
         expect(s.offers).toBe(400);
@@ -106,7 +106,7 @@ describe("all", () => {
       const m = memoryWith(`all:evict=${evict}`, { items: 3 });
       const keys = [vec(0, 0, 0, 0), vec(10, 0, 0, 0), vec(20, 0, 0, 0)];
       const ids = keys.map((k, i) => m.offer(offerFor(m, k, i % C)).id);
-      m.search(vec(0.1, 0, 0, 0), 1, createNeighbours(1)); // uses ids[0]
+      m.search(vec(0.1, 0, 0, 0), 1, createLabeledNeighbours(1)); // uses ids[0]
       const r = m.offer(offerFor(m, vec(30, 0, 0, 0), 0));
       expect(r.admitted).toBe(true);
       expect(r.removed).toEqual(evict === "lru" ? [ids[1]] : [ids[0]]);
@@ -246,7 +246,7 @@ describe("bad input changes nothing", () => {
     const m = memoryWith("all", { items: 5 });
     m.offer(offerFor(m, vec(1, 2, 3, 4), 1));
     const snapshot = JSON.stringify({ stats: m.stats, ids: m.ids(), clock: m.clock });
-    const nb: Neighbours = createNeighbours(1);
+    const nb: LabeledNeighbours = createLabeledNeighbours(1);
     const base: AdmissionOffer = {
       key: vec(1, 1, 1, 1),
       label: 0,
@@ -298,7 +298,7 @@ describe("search", () => {
       stored.push({ key, label });
     }
     const q = vec(0.1, 0.2, 0.3, 0.4);
-    const nb = m.search(q, 5, createNeighbours(5));
+    const nb = m.search(q, 5, createLabeledNeighbours(5));
     const brute = stored.map((s) => ({ d: l2sq(q, s.key), label: s.label })).sort((a, b) => a.d - b.d);
     expect(nb.count).toBe(5);
     for (let i = 0; i < 5; i++) {

@@ -9,10 +9,10 @@
 import { check } from "../core/errors.js";
 import { checkVector } from "../core/vectors.js";
 import {
-  createNeighbours,
+  createLabeledNeighbours,
   type ExampleSource,
   type LabeledMemory,
-  type Neighbours,
+  type LabeledNeighbours,
   type OfferResult,
 } from "../memory/labeled-memory.js";
 import type { Model } from "../models/types.js";
@@ -35,7 +35,7 @@ export interface Prediction {
   knnProba: Float32Array;
   /** The memory key of the input. */
   key: Float32Array;
-  neighbours: Neighbours;
+  neighbours: LabeledNeighbours;
 }
 
 export interface MemoryAugmentedModelOptions {
@@ -110,7 +110,7 @@ export class MemoryAugmentedModel {
       modelProba: new Float32Array(c),
       knnProba: new Float32Array(c),
       key: new Float32Array(this.keyDim),
-      neighbours: createNeighbours(Math.max(1, this.rule.k)),
+      neighbours: createLabeledNeighbours(Math.max(1, this.rule.k)),
     };
   }
 
@@ -184,7 +184,7 @@ export class MemoryAugmentedModel {
   }
 
   /** Rescales distances by the running nearest-distance mean (learned from real requests only). */
-  private normalize(nb: Neighbours, learn: boolean): void {
+  private normalize(nb: LabeledNeighbours, learn: boolean): void {
     if (!this.normalizeDistances || nb.count === 0) return;
     const d1 = nb.distances[0];
     if (learn && Number.isFinite(d1) && d1 > 0)

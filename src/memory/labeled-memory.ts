@@ -26,8 +26,11 @@ const SOURCES: readonly ExampleSource[] = ["upstream", "feedback"];
  */
 export const ENTRY_METADATA_BYTES = 41;
 
-/** k-NN results with their labels and vote weights, in reusable buffers (closest first). */
-export interface Neighbours {
+/**
+ * The memory's k-NN results: entry ids, distances, and the entries' labels and vote weights, in
+ * reusable buffers (closest first; only the first `count` are valid).
+ */
+export interface LabeledNeighbours {
   count: number;
   ids: Float64Array;
   labels: Int32Array;
@@ -35,7 +38,7 @@ export interface Neighbours {
   weights: Float32Array;
 }
 
-export function createNeighbours(k: number): Neighbours {
+export function createLabeledNeighbours(k: number): LabeledNeighbours {
   return {
     count: 0,
     ids: new Float64Array(k),
@@ -209,7 +212,7 @@ export class LabeledMemory {
    * The k nearest entries of `query` into `out` (allocation-free apart from the index's result).
    * With `touch`, each returned entry's last-use time and use count are updated (LRU bookkeeping).
    */
-  search(query: Float32Array, k: number, out: Neighbours, touch = true): Neighbours {
+  search(query: Float32Array, k: number, out: LabeledNeighbours, touch = true): LabeledNeighbours {
     this.clock++;
     const kk = Math.min(k, out.ids.length);
     if (this.size === 0 || kk <= 0) {
