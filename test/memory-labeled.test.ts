@@ -241,6 +241,93 @@ describe("utility", () => {
   });
 });
 
+/** Everything a memory holds, as a string (slots up to the high-water mark, counters, clock, index). */
+function memoryState(m: LabeledMemory): string {
+  const used = (a: ArrayLike<number>) => Array.from(a).slice(0, m.highWater);
+  const sl = m.slots;
+  return JSON.stringify({
+    ids: m.ids(),
+    indexed: indexedIds(m),
+    slots: [sl.slotIds, sl.labels, sl.sources, sl.weights, sl.addedAt, sl.lastUsedAt, sl.uses].map(used),
+    stats: m.stats,
+    clock: m.clock,
+    bytes: m.bytes,
+  });
+}
+
+describe("applyFeedback (a true label for a stored entry)", () => {
+  function withUpstreamAnswers(admission: string) {
+    const m = memoryWith(admission, { items: 10 });
+    const a = m.offer(offerFor(m, vec(0, 0, 0, 0), 1, "upstream", true)).id;
+    const b = m.offer(offerFor(m, vec(5, 0, 0, 0), 2, "upstream", true)).id;
+    expect([a, b]).toEqual([0, 1]);
+    return { m, a, b };
+  }
+
+  it("confirms an entry with the same label: source feedback, weight = the policy's feedback trust, nothing else moves", () => {
+    const { m, a, b } = withUpstreamAnswers("all:upstreamTrust=0.25");
+    expect([m.source(a), m.weight(a), m.label(a)]).toEqual(["upstream", 0.25, 1]);
+    const before = JSON.parse(memoryState(m));
+    expect(m.applyFeedback(a, 1)).toBe("confirmed");
+    expect([m.source(a), m.weight(a), m.label(a)]).toEqual(["feedback", 1, 1]);
+    // Only slot a's source (0 -> 1) and weight (0.25 -> 1) changed; b, the clock and the counters did not.
+    const after = JSON.parse(memoryState(m));
+    const slot = m.slot(a);
+    before.slots[2][slot] = 1;
+    before.slots[3][slot] = 1;
+    expect(after).toEqual(before);
+    expect([m.source(b), m.weight(b)]).toEqual(["upstream", 0.25]);
+    // The confirmed entry now votes with full weight.
+    const nb = m.search(vec(0, 0, 0, 0), 1, createLabeledNeighbours(1), false);
+    expect([nb.ids[0], nb.labels[0], nb.weights[0]]).toEqual([a, 1, 1]);
+    m.checkInvariants();
+  });
+
+  it("removes an entry with another label (counted as a removal, the policy told)", () => {
+    for (const admission of ["all", "ib3", "utility"]) {
+      const { m, a, b } = withUpstreamAnswers(admission);
+      const removalsBefore = m.stats.removals;
+      expect(m.applyFeedback(b, 0)).toBe("contradicted");
+      expect(m.has(b)).toBe(false);
+      expect(m.ids()).toEqual([a]);
+      expect(indexedIds(m)).toEqual([a]);
+      expect(m.stats.removals).toBe(removalsBefore + 1);
+      expect(m.stats.evictions + m.stats.drops).toBe(0);
+      m.checkInvariants(); // includes the policy's own bookkeeping of b
+      // The freed slot is reused by the next admission.
+      const c = m.offer(offerFor(m, vec(9, 9, 9, 9), 0)).id;
+      if (c >= 0) expect(m.slot(c)).toBe(1);
+    }
+  });
+
+  it("rejects unknown ids and bad labels with typed errors, and changes nothing", () => {
+    const { m, a, b } = withUpstreamAnswers("ib3");
+    m.applyFeedback(b, 0); // b is gone now
+    const before = memoryState(m);
+    const cases: [number, number, string, RegExp][] = [
+      [12345, 1, "UNKNOWN_ID", /memory entry 12345 is not stored; expected the id of one of the 1 stored/],
+      [b, 2, "UNKNOWN_ID", /memory entry 1 is not stored/],
+      [a, 3, "INVALID_ARGUMENT", /feedback label: expected an integer in \[0, 3\), got 3/],
+      [a, -1, "INVALID_ARGUMENT", /got -1/],
+      [a, 0.5, "INVALID_ARGUMENT", /got 0.5/],
+      [a, Number.NaN, "INVALID_ARGUMENT", /got NaN/],
+      [12345, -1, "INVALID_ARGUMENT", /feedback label/], // the label is judged first
+    ];
+    for (const [id, label, code, message] of cases) {
+      let err: unknown;
+      try {
+        m.applyFeedback(id, label);
+      } catch (e) {
+        err = e;
+      }
+      expect(isMammalsError(err, code as "UNKNOWN_ID" | "INVALID_ARGUMENT")).toBe(true);
+      expect((err as Error).message).toMatch(message);
+    }
+    expect(memoryState(m)).toBe(before);
+    m.checkInvariants();
+  });
+});
+
 describe("bad input changes nothing", () => {
   it("rejects wrong key length, NaN, out-of-range labels with a MammalsError", () => {
     const m = memoryWith("all", { items: 5 });
