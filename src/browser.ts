@@ -6,6 +6,7 @@
 
 export * from "./augment/calibration.js";
 export * from "./augment/combine.js";
+export * from "./augment/forward-cost.js";
 export * from "./augment/keys.js";
 export * from "./augment/memory-augmented-model.js";
 export * from "./caching/catalog.js";

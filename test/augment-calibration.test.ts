@@ -20,6 +20,12 @@ function prediction(confidence: number, model: number[], knn: number[] | null, d
     knnProba: Float32Array.from(knn ?? model.map(() => 0)),
     key: new Float32Array(1),
     neighbours: nb,
+    bin: -1,
+    errorRate: 0,
+    upstreamErrorRate: Number.NaN,
+    upstreamLatencyMs: Number.NaN,
+    forwardCost: Number.POSITIVE_INFINITY,
+    serveLocally: true,
   };
 }
 

@@ -205,17 +205,6 @@ export class LabeledMemory {
     this.slots.weights[this.slot(id)] = w;
   }
 
-  /** Marks an entry as confirmed by a true label (same label): its source becomes feedback. */
-  setSource(id: number, source: ExampleSource, weight: number): void {
-    const s = this.slot(id);
-    check(
-      Number.isFinite(weight) && weight >= 0,
-      () => `weight: expected a finite number >= 0, got ${weight}`,
-    );
-    this.slots.sources[s] = SOURCE_CODE[source];
-    this.slots.weights[s] = weight;
-  }
-
   /**
    * Applies the true label of a stored entry (typically a stored upstream answer that feedback
    * has now judged). The same label confirms it: its source becomes "feedback" and its vote weight
