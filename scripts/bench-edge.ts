@@ -71,7 +71,13 @@ for (const spec of modelSpecs) {
         capacityItems: items,
         admission: "all",
       });
-      const mam = new MemoryAugmentedModel({ model, memory, rule });
+      const upstream = new InProcessUpstream(model, { latency: "constant:ms=1000" });
+      const mam = new MemoryAugmentedModel({
+        model,
+        memory,
+        rule,
+        forward: { latencyWeight: 1, upstreamLatencyMs: upstream.expectedLatencyMs },
+      });
       const p: Prediction = mam.createPrediction();
       for (let i = 0; i < items; i++) {
         const x = row(train, i % train.n);
@@ -99,11 +105,7 @@ for (const spec of modelSpecs) {
       }
       const predict = percentiles(times);
       // The whole node request on the local path (forwarding made prohibitively expensive).
-      const node = new EdgeNode({
-        local: mam,
-        upstream: new InProcessUpstream(model, { latency: "constant:ms=1000" }),
-        latencyWeight: 1,
-      });
+      const node = new EdgeNode({ local: mam, upstream });
       const nodeTimes = new Float64Array(Math.min(queries, 10_000));
       for (let i = 0; i < nodeTimes.length; i++) {
         const x = row(test, i % test.n);

@@ -6,6 +6,7 @@
 
 export * from "./augment/calibration.js";
 export * from "./augment/combine.js";
+export * from "./augment/forward-cost.js";
 export * from "./augment/keys.js";
 export * from "./augment/memory-augmented-model.js";
 export * from "./caching/catalog.js";
@@ -16,7 +17,7 @@ export * from "./caching/registry.js";
 export * from "./caching/simulator.js";
 export * from "./caching/trace-format.js";
 export * from "./caching/traces.js";
-export type { Neighbours as CacheNeighbours } from "./caching/types.js";
+export type * from "./caching/types.js";
 export * from "./core/errors.js";
 export * from "./core/plot.js";
 export * from "./core/registry.js";
@@ -42,8 +43,5 @@ export * from "./jobs/demo.js";
 export * from "./jobs/experiment.js";
 export * from "./jobs/workloads.js";
 export * from "./memory/admission/index.js";
-// Two "neighbours" shapes: the labeled memory's (with labels and vote weights) and the caching
-// policies' (catalog ids and distances).
-export type { Neighbours } from "./memory/labeled-memory.js";
 export * from "./memory/labeled-memory.js";
 export * from "./models/all.js";

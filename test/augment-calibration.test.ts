@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { ErrorCalibrator } from "../src/augment/calibration.js";
 import type { Prediction } from "../src/augment/memory-augmented-model.js";
-import { createNeighbours } from "../src/memory/labeled-memory.js";
+import { createLabeledNeighbours } from "../src/memory/labeled-memory.js";
 
 function prediction(confidence: number, model: number[], knn: number[] | null, d1 = 1): Prediction {
-  const nb = createNeighbours(2);
+  const nb = createLabeledNeighbours(2);
   if (knn) {
     nb.count = 1;
     nb.distances[0] = d1;
@@ -20,6 +20,12 @@ function prediction(confidence: number, model: number[], knn: number[] | null, d
     knnProba: Float32Array.from(knn ?? model.map(() => 0)),
     key: new Float32Array(1),
     neighbours: nb,
+    bin: -1,
+    errorRate: 0,
+    upstreamErrorRate: Number.NaN,
+    upstreamLatencyMs: Number.NaN,
+    forwardCost: Number.POSITIVE_INFINITY,
+    serveLocally: true,
   };
 }
 

@@ -6,11 +6,15 @@ import { MemoryAugmentedModel } from "../src/augment/memory-augmented-model.js";
 import { isMammalsError } from "../src/core/errors.js";
 import { l2sq } from "../src/core/vectors.js";
 import { createIndex } from "../src/index/factory.js";
-import { createNeighbours, LabeledMemory, type Neighbours } from "../src/memory/labeled-memory.js";
+import {
+  createLabeledNeighbours,
+  LabeledMemory,
+  type LabeledNeighbours,
+} from "../src/memory/labeled-memory.js";
 import { CentroidModel, clusters, ProbeModel } from "./edge-fixtures.js";
 
-function neighbours(labels: number[], distances: number[], weights = labels.map(() => 1)): Neighbours {
-  const nb = createNeighbours(labels.length);
+function neighbours(labels: number[], distances: number[], weights = labels.map(() => 1)): LabeledNeighbours {
+  const nb = createLabeledNeighbours(labels.length);
   nb.count = labels.length;
   nb.labels.set(labels);
   nb.distances.set(distances);
@@ -36,7 +40,7 @@ describe("knnDistribution", () => {
   });
   it("is uniform with zero mass when nothing votes", () => {
     const out = new Float32Array(4);
-    expect(knnDistribution(createNeighbours(3), 1, out)).toBe(0);
+    expect(knnDistribution(createLabeledNeighbours(3), 1, out)).toBe(0);
     expect(Array.from(out)).toEqual([0.25, 0.25, 0.25, 0.25]);
     expect(knnDistribution(neighbours([1], [0], [0]), 1, out)).toBe(0);
   });

@@ -80,9 +80,18 @@ function probeNode(rule = "model-only", admission = "all") {
     capacityItems: 16,
     admission,
   });
-  const local = new MemoryAugmentedModel({ model: new ProbeModel(2), memory, rule });
   const upstream = new InProcessUpstream(new ProbeModel(2), { latency: "constant:ms=16" });
-  const node = new EdgeNode({ local, upstream, latencyWeight: 2 ** -7, upstreamErrorRate: 0.125 });
+  const local = new MemoryAugmentedModel({
+    model: new ProbeModel(2),
+    memory,
+    rule,
+    forward: {
+      latencyWeight: 2 ** -7,
+      upstreamLatencyMs: upstream.expectedLatencyMs,
+      upstreamErrorRate: 0.125,
+    },
+  });
+  const node = new EdgeNode({ local, upstream });
   return { node, memory, upstream };
 }
 
@@ -110,6 +119,60 @@ describe("EdgeNode forward decision", () => {
     node.feedback(r.id, 1); // upstream was wrong
     expect(node.upstreamErrorRate).toBeCloseTo((0.125 * 20 + 1) / 21, 12);
     expect(node.stats().forwardedFeedbackAccuracy).toBe(0);
+  });
+});
+
+describe("EdgeNode acts on the local side's decision", () => {
+  it("refuses a local model built without forward terms", () => {
+    const memory = new LabeledMemory({
+      index: createIndex("flat", 2),
+      numClasses: 2,
+      capacityItems: 4,
+      admission: "all",
+    });
+    const local = new MemoryAugmentedModel({ model: new ProbeModel(2), memory, rule: "model-only" });
+    const upstream = new InProcessUpstream(new ProbeModel(2), { latency: "constant:ms=16" });
+    const e = thrown(() => new EdgeNode({ local, upstream }));
+    expect(isMammalsError(e, "INVALID_ARGUMENT")).toBe(true);
+    expect((e as Error).message).toMatch(/expected a local model built with forward terms/);
+  });
+  it("answers with the local side's calibrated costs, unchanged, and feeds the upstream's latency back", async () => {
+    const { node } = probeNode();
+    // Teach the calibrator that bin 7 (confidence 0.7x, no neighbours) is often wrong locally.
+    for (let i = 0; i < 3; i++) {
+      const r = await node.request(Float32Array.from([0.75, i]));
+      node.feedback(r.id, 1);
+    }
+    const x = Float32Array.from([0.75, 9]);
+    const p = node.local.predict(x); // model-only: no side effect on the memory
+    expect(p.expectedCost).toBeGreaterThan(0.25); // calibrated, no longer 1 - confidence
+    const r = await node.request(x);
+    expect(r.expectedCost).toBe(p.expectedCost);
+    expect(r.forwardCost).toBe(p.forwardCost);
+    expect(r.servedLocally).toBe(p.serveLocally);
+    // Every forward's latency reached the estimate (16 ms each, so the mean stays 16).
+    const s = node.stats();
+    expect(s.forwarded).toBeGreaterThan(0);
+    expect(node.local.upstreamEstimate?.observed.latencies).toBe(s.forwarded);
+    expect(s.upstreamLatencyMs).toBe(16);
+  });
+  it("rejects an upstream answer with an impossible latency", async () => {
+    const { node } = probeNode();
+    const bad = {
+      numClasses: 2,
+      inputDim: 2,
+      predict: async () => ({ proba: Float32Array.from([1, 0]), label: 0, latencyMs: Number.NaN }),
+    };
+    const edge = new EdgeNode({ local: node.local, upstream: bad });
+    let err: unknown;
+    try {
+      await edge.request(Float32Array.from([0.6, 0]));
+    } catch (e) {
+      err = e;
+    }
+    expect(isMammalsError(err, "INVALID_ARGUMENT")).toBe(true);
+    expect((err as Error).message).toMatch(/latency NaN ms; expected a finite number >= 0/);
+    expect(node.local.upstreamEstimate?.observed.latencies).toBe(0);
   });
 });
 
@@ -187,9 +250,14 @@ async function endToEnd(admission: string, rule: string) {
     admission,
     seed: 1,
   });
-  const local = new MemoryAugmentedModel({ model: small, memory, rule });
   const upstream = new InProcessUpstream(big, { latency: "lognormal:median=20,sigma=0.3", seed: 2 });
-  const node = new EdgeNode({ local, upstream, latencyWeight: 0.01, upstreamErrorRate: 0.02 });
+  const local = new MemoryAugmentedModel({
+    model: small,
+    memory,
+    rule,
+    forward: { latencyWeight: 0.01, upstreamLatencyMs: upstream.expectedLatencyMs, upstreamErrorRate: 0.02 },
+  });
+  const node = new EdgeNode({ local, upstream });
   const mix = [0.35, 0.15, 0.15, 0.35];
   const pending: { id: number; label: number; due: number }[] = [];
   let correct = 0;

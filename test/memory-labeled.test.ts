@@ -8,11 +8,11 @@ import { admissionPolicies } from "../src/memory/admission/index.js";
 import type { AdmissionOffer } from "../src/memory/admission/types.js";
 import type { UtilityPolicy } from "../src/memory/admission/utility.js";
 import {
-  createNeighbours,
+  createLabeledNeighbours,
   ENTRY_METADATA_BYTES,
   type ExampleSource,
   LabeledMemory,
-  type Neighbours,
+  type LabeledNeighbours,
 } from "../src/memory/labeled-memory.js";
 
 const DIM = 4;
@@ -37,7 +37,7 @@ function offerFor(
   forwarded = false,
   k = 3,
 ): AdmissionOffer {
-  const nb = m.search(key, k, createNeighbours(k), false);
+  const nb = m.search(key, k, createLabeledNeighbours(k), false);
   return {
     key,
     label,
@@ -91,7 +91,7 @@ describe("LabeledMemory + admission policies: invariants under random offers", (
           expect(indexedIds(m)).toEqual(m.ids().sort((a, b) => a - b));
           for (const id of r.removed) expect(m.has(id)).toBe(false);
           if (r.admitted) expect(m.has(r.id)).toBe(true);
-          if (t % 7 === 0) m.search(key, 2, createNeighbours(2)); // usage for LRU
+          if (t % 7 === 0) m.search(key, 2, createLabeledNeighbours(2)); // usage for LRU
         }
         const s = m.stats;
         expect(s.offers).toBe(400);
@@ -106,7 +106,7 @@ describe("all", () => {
       const m = memoryWith(`all:evict=${evict}`, { items: 3 });
       const keys = [vec(0, 0, 0, 0), vec(10, 0, 0, 0), vec(20, 0, 0, 0)];
       const ids = keys.map((k, i) => m.offer(offerFor(m, k, i % C)).id);
-      m.search(vec(0.1, 0, 0, 0), 1, createNeighbours(1)); // uses ids[0]
+      m.search(vec(0.1, 0, 0, 0), 1, createLabeledNeighbours(1)); // uses ids[0]
       const r = m.offer(offerFor(m, vec(30, 0, 0, 0), 0));
       expect(r.admitted).toBe(true);
       expect(r.removed).toEqual(evict === "lru" ? [ids[1]] : [ids[0]]);
@@ -241,12 +241,99 @@ describe("utility", () => {
   });
 });
 
+/** Everything a memory holds, as a string (slots up to the high-water mark, counters, clock, index). */
+function memoryState(m: LabeledMemory): string {
+  const used = (a: ArrayLike<number>) => Array.from(a).slice(0, m.highWater);
+  const sl = m.slots;
+  return JSON.stringify({
+    ids: m.ids(),
+    indexed: indexedIds(m),
+    slots: [sl.slotIds, sl.labels, sl.sources, sl.weights, sl.addedAt, sl.lastUsedAt, sl.uses].map(used),
+    stats: m.stats,
+    clock: m.clock,
+    bytes: m.bytes,
+  });
+}
+
+describe("applyFeedback (a true label for a stored entry)", () => {
+  function withUpstreamAnswers(admission: string) {
+    const m = memoryWith(admission, { items: 10 });
+    const a = m.offer(offerFor(m, vec(0, 0, 0, 0), 1, "upstream", true)).id;
+    const b = m.offer(offerFor(m, vec(5, 0, 0, 0), 2, "upstream", true)).id;
+    expect([a, b]).toEqual([0, 1]);
+    return { m, a, b };
+  }
+
+  it("confirms an entry with the same label: source feedback, weight = the policy's feedback trust, nothing else moves", () => {
+    const { m, a, b } = withUpstreamAnswers("all:upstreamTrust=0.25");
+    expect([m.source(a), m.weight(a), m.label(a)]).toEqual(["upstream", 0.25, 1]);
+    const before = JSON.parse(memoryState(m));
+    expect(m.applyFeedback(a, 1)).toBe("confirmed");
+    expect([m.source(a), m.weight(a), m.label(a)]).toEqual(["feedback", 1, 1]);
+    // Only slot a's source (0 -> 1) and weight (0.25 -> 1) changed; b, the clock and the counters did not.
+    const after = JSON.parse(memoryState(m));
+    const slot = m.slot(a);
+    before.slots[2][slot] = 1;
+    before.slots[3][slot] = 1;
+    expect(after).toEqual(before);
+    expect([m.source(b), m.weight(b)]).toEqual(["upstream", 0.25]);
+    // The confirmed entry now votes with full weight.
+    const nb = m.search(vec(0, 0, 0, 0), 1, createLabeledNeighbours(1), false);
+    expect([nb.ids[0], nb.labels[0], nb.weights[0]]).toEqual([a, 1, 1]);
+    m.checkInvariants();
+  });
+
+  it("removes an entry with another label (counted as a removal, the policy told)", () => {
+    for (const admission of ["all", "ib3", "utility"]) {
+      const { m, a, b } = withUpstreamAnswers(admission);
+      const removalsBefore = m.stats.removals;
+      expect(m.applyFeedback(b, 0)).toBe("contradicted");
+      expect(m.has(b)).toBe(false);
+      expect(m.ids()).toEqual([a]);
+      expect(indexedIds(m)).toEqual([a]);
+      expect(m.stats.removals).toBe(removalsBefore + 1);
+      expect(m.stats.evictions + m.stats.drops).toBe(0);
+      m.checkInvariants(); // includes the policy's own bookkeeping of b
+      // The freed slot is reused by the next admission.
+      const c = m.offer(offerFor(m, vec(9, 9, 9, 9), 0)).id;
+      if (c >= 0) expect(m.slot(c)).toBe(1);
+    }
+  });
+
+  it("rejects unknown ids and bad labels with typed errors, and changes nothing", () => {
+    const { m, a, b } = withUpstreamAnswers("ib3");
+    m.applyFeedback(b, 0); // b is gone now
+    const before = memoryState(m);
+    const cases: [number, number, string, RegExp][] = [
+      [12345, 1, "UNKNOWN_ID", /memory entry 12345 is not stored; expected the id of one of the 1 stored/],
+      [b, 2, "UNKNOWN_ID", /memory entry 1 is not stored/],
+      [a, 3, "INVALID_ARGUMENT", /feedback label: expected an integer in \[0, 3\), got 3/],
+      [a, -1, "INVALID_ARGUMENT", /got -1/],
+      [a, 0.5, "INVALID_ARGUMENT", /got 0.5/],
+      [a, Number.NaN, "INVALID_ARGUMENT", /got NaN/],
+      [12345, -1, "INVALID_ARGUMENT", /feedback label/], // the label is judged first
+    ];
+    for (const [id, label, code, message] of cases) {
+      let err: unknown;
+      try {
+        m.applyFeedback(id, label);
+      } catch (e) {
+        err = e;
+      }
+      expect(isMammalsError(err, code as "UNKNOWN_ID" | "INVALID_ARGUMENT")).toBe(true);
+      expect((err as Error).message).toMatch(message);
+    }
+    expect(memoryState(m)).toBe(before);
+    m.checkInvariants();
+  });
+});
+
 describe("bad input changes nothing", () => {
   it("rejects wrong key length, NaN, out-of-range labels with a MammalsError", () => {
     const m = memoryWith("all", { items: 5 });
     m.offer(offerFor(m, vec(1, 2, 3, 4), 1));
     const snapshot = JSON.stringify({ stats: m.stats, ids: m.ids(), clock: m.clock });
-    const nb: Neighbours = createNeighbours(1);
+    const nb: LabeledNeighbours = createLabeledNeighbours(1);
     const base: AdmissionOffer = {
       key: vec(1, 1, 1, 1),
       label: 0,
@@ -298,7 +385,7 @@ describe("search", () => {
       stored.push({ key, label });
     }
     const q = vec(0.1, 0.2, 0.3, 0.4);
-    const nb = m.search(q, 5, createNeighbours(5));
+    const nb = m.search(q, 5, createLabeledNeighbours(5));
     const brute = stored.map((s) => ({ d: l2sq(q, s.key), label: s.label })).sort((a, b) => a.d - b.d);
     expect(nb.count).toBe(5);
     for (let i = 0; i < 5; i++) {

@@ -19,7 +19,7 @@
  * otherwise. Each weight gets a seeded jitter of +-0.01 so runs with different seeds differ.
  */
 import { Rng } from "../core/rng.js";
-import type { Neighbours } from "../memory/labeled-memory.js";
+import type { LabeledNeighbours } from "../memory/labeled-memory.js";
 import type { CombinationRule } from "./combine.js";
 
 export const ADAPTIVE_LAMBDA_PRIOR: readonly number[] = [-1.5, -2, 0, 2, 1, -1, 0, 0];
@@ -72,7 +72,7 @@ export class AdaptiveRule implements CombinationRule {
     return this.gate(modelProba) >= this.p.skipBelow;
   }
 
-  lambda(modelProba: Float32Array, knnProba: Float32Array, nb: Neighbours): number {
+  lambda(modelProba: Float32Array, knnProba: Float32Array, nb: LabeledNeighbours): number {
     this.features(modelProba, knnProba, nb);
     let z = 0;
     for (let i = 0; i < N_FEATURES; i++) z += this.w[i] * this.phi[i];
@@ -82,7 +82,7 @@ export class AdaptiveRule implements CombinationRule {
   learn(
     modelProba: Float32Array,
     knnProba: Float32Array,
-    nb: Neighbours,
+    nb: LabeledNeighbours,
     label: number,
     weight: number,
   ): void {
@@ -119,7 +119,7 @@ export class AdaptiveRule implements CombinationRule {
     return { entropy: this.logC > 0 ? h / this.logC : 0, maxProb: m };
   }
 
-  private features(modelProba: Float32Array, knnProba: Float32Array, nb: Neighbours): void {
+  private features(modelProba: Float32Array, knnProba: Float32Array, nb: LabeledNeighbours): void {
     const phi = this.phi;
     const d1 = nb.distances[0];
     const d2 = nb.count > 1 ? nb.distances[1] : d1;

@@ -2,8 +2,10 @@
  * Online calibration of a memory-augmented model's confidence. The combined distribution's max
  * probability is not the probability of being right: a small model that never saw a class is
  * confidently wrong on it, and a mix of two distributions is over- or under-confident depending on
- * the memory's state. The edge node's forward decision needs P(error), so it is estimated from
- * the labels that come back (feedback is an unbiased sample of requests, served locally or not).
+ * the memory's state. The serve-or-forward decision needs P(error), so it is estimated from the
+ * labels that come back (feedback is an unbiased sample of requests, served locally or not). The
+ * memory-augmented model owns its calibrator: it bins each prediction, reads the rates and records
+ * the feedback (memory-augmented-model.ts).
  *
  * Predictions fall into bins by (situation, confidence decile), the situation being
  *   0: no usable neighbours; 1/2: memory's vote agrees with the model's, nearest neighbour near/far;
@@ -33,14 +35,23 @@ export interface CalibratorOptions {
   decay?: number;
 }
 
+/**
+ * Decayed counts per bin (situation x confidence decile): local answers judged and wrong, upstream
+ * answers judged and wrong. Plain typed arrays, so that a snapshot is a copy.
+ */
+export interface CalibrationState {
+  n: Float64Array;
+  errors: Float64Array;
+  upN: Float64Array;
+  upErrors: Float64Array;
+}
+
 export class ErrorCalibrator {
   readonly bins: number;
   readonly priorWeight: number;
   readonly decay: number;
-  private readonly n: Float64Array;
-  private readonly errors: Float64Array;
-  private readonly upN: Float64Array;
-  private readonly upErrors: Float64Array;
+  /** Read-only for everyone but the calibrator. */
+  readonly state: CalibrationState;
 
   constructor(o: CalibratorOptions = {}) {
     this.bins = o.bins ?? 10;
@@ -55,10 +66,13 @@ export class ErrorCalibrator {
       this.decay > 0 && this.decay <= 1,
       () => `calibration decay: expected in (0, 1], got ${this.decay}`,
     );
-    this.n = new Float64Array(CALIBRATION_SITUATIONS * this.bins);
-    this.errors = new Float64Array(CALIBRATION_SITUATIONS * this.bins);
-    this.upN = new Float64Array(CALIBRATION_SITUATIONS * this.bins);
-    this.upErrors = new Float64Array(CALIBRATION_SITUATIONS * this.bins);
+    const size = CALIBRATION_SITUATIONS * this.bins;
+    this.state = {
+      n: new Float64Array(size),
+      errors: new Float64Array(size),
+      upN: new Float64Array(size),
+      upErrors: new Float64Array(size),
+    };
   }
 
   /** The bin of a prediction (situation x confidence decile). */
@@ -81,40 +95,41 @@ export class ErrorCalibrator {
   /** Estimated probability that a prediction in `bin` with this confidence is wrong. */
   errorRate(bin: number, confidence: number): number {
     const prior = Math.min(1, Math.max(0, 1 - confidence));
-    return (this.errors[bin] + this.priorWeight * prior) / (this.n[bin] + this.priorWeight);
+    const { errors, n } = this.state;
+    return (errors[bin] + this.priorWeight * prior) / (n[bin] + this.priorWeight);
   }
 
   /** Records whether a local answer in `bin` was right. */
   record(bin: number, correct: boolean): void {
-    check(
-      Number.isInteger(bin) && bin >= 0 && bin < this.n.length,
-      () => `calibration bin: expected [0, ${this.n.length}), got ${bin}`,
-    );
-    this.n[bin] = this.n[bin] * this.decay + 1;
-    this.errors[bin] = this.errors[bin] * this.decay + (correct ? 0 : 1);
+    this.checkBin(bin);
+    const { errors, n } = this.state;
+    n[bin] = n[bin] * this.decay + 1;
+    errors[bin] = errors[bin] * this.decay + (correct ? 0 : 1);
   }
 
   /** Estimated probability that the upstream is wrong on inputs of `bin`, given its overall rate. */
   upstreamErrorRate(bin: number, overall: number): number {
-    return (this.upErrors[bin] + this.priorWeight * overall) / (this.upN[bin] + this.priorWeight);
+    const { upErrors, upN } = this.state;
+    return (upErrors[bin] + this.priorWeight * overall) / (upN[bin] + this.priorWeight);
   }
 
   /** Records whether the upstream's answer to a forwarded request in `bin` was right. */
   recordUpstream(bin: number, correct: boolean): void {
     this.checkBin(bin);
-    this.upN[bin] = this.upN[bin] * this.decay + 1;
-    this.upErrors[bin] = this.upErrors[bin] * this.decay + (correct ? 0 : 1);
+    const { upErrors, upN } = this.state;
+    upN[bin] = upN[bin] * this.decay + 1;
+    upErrors[bin] = upErrors[bin] * this.decay + (correct ? 0 : 1);
   }
 
   private checkBin(bin: number): void {
     check(
-      Number.isInteger(bin) && bin >= 0 && bin < this.n.length,
-      () => `calibration bin: expected an integer in [0, ${this.n.length}), got ${bin}`,
+      Number.isInteger(bin) && bin >= 0 && bin < this.state.n.length,
+      () => `calibration bin: expected an integer in [0, ${this.state.n.length}), got ${bin}`,
     );
   }
 
   /** Observations (decayed) per bin, for reports. */
   counts(): Float64Array {
-    return this.n.slice();
+    return this.state.n.slice();
   }
 }

@@ -10,7 +10,7 @@
  */
 import { Registry } from "../core/registry.js";
 import { formatParams, type ParamSchema } from "../core/spec.js";
-import type { Neighbours } from "../memory/labeled-memory.js";
+import type { LabeledNeighbours } from "../memory/labeled-memory.js";
 import { createAdaptiveRule } from "./adaptive.js";
 
 export interface CombinationRule {
@@ -26,12 +26,12 @@ export interface CombinationRule {
   /** Whether to search the memory for this input, judged from the model's distribution alone. */
   shouldRetrieve(modelProba: Float32Array): boolean;
   /** The weight of p_knn for this input (p_knn has positive total weight). */
-  lambda(modelProba: Float32Array, knnProba: Float32Array, nb: Neighbours): number;
+  lambda(modelProba: Float32Array, knnProba: Float32Array, nb: LabeledNeighbours): number;
   /** Online update from a labeled example (no-op for fixed rules). `weight` scales the step. */
   learn(
     modelProba: Float32Array,
     knnProba: Float32Array,
-    nb: Neighbours,
+    nb: LabeledNeighbours,
     label: number,
     weight: number,
   ): void;
@@ -42,7 +42,7 @@ export interface CombinationRule {
  * sum_i w_i exp(-(d_i - d_1)/T); 0 (and `out` uniform) when no neighbour has positive weight.
  * Shifting by the nearest distance d_1 leaves the softmax unchanged and avoids underflow.
  */
-export function knnDistribution(nb: Neighbours, temperature: number, out: Float32Array): number {
+export function knnDistribution(nb: LabeledNeighbours, temperature: number, out: Float32Array): number {
   const c = out.length;
   out.fill(0);
   let total = 0;

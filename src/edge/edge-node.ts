@@ -1,42 +1,26 @@
 /**
  * An edge node: a local memory-augmented model that answers what it can, an upstream for the rest.
  *
- * Decision rule, per request x:
- *   local expected cost   c_local   = P(local answer wrong) * errorCost, where P is the calibrated
- *                         error rate of predictions like this one (augment/calibration.ts, learned
- *                         from feedback), or 1 - max_y p(y|x) with `calibrate: false`
- *   forward cost          c_forward = latencyWeight * E[upstream latency ms] + P(upstream wrong) * errorCost,
- *                         P(upstream wrong) per calibration bin when calibrating (errors correlate),
- *                         else overall
- *   serve locally iff c_local < c_forward, else forward (ties forward).
- * E[latency] starts at the upstream's advertised mean and follows the observed mean; the upstream's
- * error rate starts at a prior (a pseudo-count of `upstreamPriorWeight` requests) and is updated
- * from feedback on forwarded requests.
- *
- * A forwarded request's upstream answer is offered to the memory's admission policy as
- * (key, upstream label, source "upstream"). `feedback(id, label)` offers (key, true label, source
- * "feedback") and first teaches the combination rule; if the request's upstream answer was stored,
- * a matching label upgrades that entry to feedback trust and a contradicting one removes it.
- * Recent requests (key + model distribution) are kept in a bounded ring for feedback.
+ * The local side decides (augment/memory-augmented-model.ts): its Prediction carries the calibrated
+ * expected cost of answering locally, the cost of forwarding and `serveLocally`. The node acts on
+ * it: it answers locally, or it forwards to the upstream, answers with the upstream's label,
+ * reports the upstream's latency back to the local side and offers the answer to the memory's
+ * admission policy as (key, upstream label, source "upstream"). `feedback(id, label)` hands the
+ * request's record to the local side, which judges the local and upstream answers, teaches the
+ * combination rule, confirms or removes a stored upstream answer and offers (key, true label,
+ * source "feedback"). Recent requests (key, model distribution and what was decided) are kept in
+ * a bounded ring of typed arrays for feedback.
  */
 
-import { type CalibratorOptions, ErrorCalibrator } from "../augment/calibration.js";
-import type { MemoryAugmentedModel, Prediction } from "../augment/memory-augmented-model.js";
+import type { DecisionRecord, MemoryAugmentedModel, Prediction } from "../augment/memory-augmented-model.js";
 import { check, fail } from "../core/errors.js";
 import { Histogram, type HistogramSummary } from "./histogram.js";
 import type { Upstream } from "./upstream.js";
 
 export interface EdgeNodeOptions {
+  /** The local side, built with forward terms (`forward: { latencyWeight, upstreamLatencyMs }`). */
   local: MemoryAugmentedModel;
   upstream: Upstream;
-  /** Cost of one millisecond of upstream latency, in the unit of errorCost. */
-  latencyWeight: number;
-  /** Prior probability that the upstream's answer is wrong. Default 0.05. */
-  upstreamErrorRate?: number;
-  /** Weight of that prior, in requests. Default 20. */
-  upstreamPriorWeight?: number;
-  /** Prior expected upstream latency (ms); default the upstream's expectedLatencyMs, else 20. */
-  upstreamLatencyMs?: number;
   /** Recent requests remembered for feedback. Default 4096. */
   recentCapacity?: number;
   /** Offer upstream answers to the admission policy. Default true. */
@@ -45,8 +29,6 @@ export interface EdgeNodeOptions {
   upstreamLearnWeight?: number;
   /** Clock in ms (default performance.now). */
   now?: () => number;
-  /** Estimate P(local error) from feedback instead of trusting 1 - confidence. Default true. */
-  calibrate?: boolean | CalibratorOptions;
 }
 
 export interface EdgeResponse {
@@ -96,35 +78,57 @@ export interface EdgeStats {
   };
 }
 
+/**
+ * The ring of recent requests, by slot: plain typed arrays (a snapshot is a copy of them plus the
+ * node's cursor and counters; the id -> slot map is derived from `requestId`).
+ */
+interface RecentRequests {
+  /** Request id held by the slot, -1 when free. */
+  requestId: Float64Array;
+  /** Memory keys (keyDim per slot) and model distributions (numClasses per slot). */
+  keys: Float32Array;
+  probas: Float32Array;
+  /** The label the node answered with. */
+  answered: Int32Array;
+  /** The local prediction's label (equal to `answered` unless forwarded). */
+  localLabel: Int32Array;
+  /** The upstream's label, -1 when not forwarded (or not answered yet). */
+  upstreamLabel: Int32Array;
+  forwarded: Uint8Array;
+  /** The memory entry that stored the upstream's answer, -1 if none. */
+  entryId: Float64Array;
+  /** Calibration bin of the local prediction. */
+  bin: Int32Array;
+}
+
+/** What the node has done, for stats(). */
+interface EdgeCounts {
+  requests: number;
+  local: number;
+  forwarded: number;
+  feedback: number;
+  correct: number;
+  localFb: number;
+  localCorrect: number;
+  fwdFb: number;
+  fwdCorrect: number;
+}
+
 export class EdgeNode {
   readonly local: MemoryAugmentedModel;
   readonly upstream: Upstream;
-  readonly latencyWeight: number;
   readonly latency = new Histogram();
   readonly localCompute = new Histogram();
-  private readonly o: Required<
-    Pick<EdgeNodeOptions, "admitUpstream" | "upstreamLearnWeight" | "upstreamPriorWeight">
-  >;
+  private readonly admitUpstream: boolean;
+  private readonly upstreamLearnWeight: number;
   private readonly now: () => number;
   private readonly pred: Prediction;
-  private readonly priorErrorRate: number;
-  private readonly priorLatencyMs: number;
-  // Ring of recent requests, by slot.
   private readonly capacity: number;
-  private readonly keys: Float32Array;
-  private readonly probas: Float32Array;
-  private readonly slotRequest: Float64Array;
-  private readonly answered: Int32Array;
-  private readonly forwardedAt: Uint8Array;
-  private readonly upstreamLabel: Int32Array;
-  private readonly entryId: Float64Array;
-  private readonly localLabel: Int32Array;
-  private readonly calBin: Int32Array;
-  readonly calibrator: ErrorCalibrator | null;
+  private readonly ring: RecentRequests;
   private readonly recent = new Map<number, number>();
   private nextSlot = 0;
   private nextId = 0;
-  private counts = {
+  private readonly counts: EdgeCounts = {
     requests: 0,
     local: 0,
     forwarded: 0,
@@ -135,8 +139,6 @@ export class EdgeNode {
     fwdFb: 0,
     fwdCorrect: 0,
   };
-  private upstreamLatencySum = 0;
-  private upstreamLatencyN = 0;
 
   constructor(o: EdgeNodeOptions) {
     this.local = o.local;
@@ -146,29 +148,16 @@ export class EdgeNode {
       () =>
         `upstream answers ${o.upstream.numClasses} classes for inputs of ${o.upstream.inputDim}; expected ${o.local.numClasses} and ${o.local.model.inputDim} like the local model`,
     );
+    if (!o.local.upstreamEstimate)
+      fail(
+        "INVALID_ARGUMENT",
+        "EdgeNode: expected a local model built with forward terms (forward: { latencyWeight, upstreamLatencyMs }), got one without (it would never forward)",
+      );
+    this.admitUpstream = o.admitUpstream ?? true;
+    this.upstreamLearnWeight = o.upstreamLearnWeight ?? 0;
     check(
-      Number.isFinite(o.latencyWeight) && o.latencyWeight >= 0,
-      () => `latencyWeight: expected a finite number >= 0, got ${o.latencyWeight}`,
-    );
-    this.latencyWeight = o.latencyWeight;
-    this.priorErrorRate = o.upstreamErrorRate ?? 0.05;
-    check(
-      this.priorErrorRate >= 0 && this.priorErrorRate <= 1,
-      () => `upstreamErrorRate: expected in [0, 1], got ${this.priorErrorRate}`,
-    );
-    this.priorLatencyMs = o.upstreamLatencyMs ?? o.upstream.expectedLatencyMs ?? 20;
-    check(
-      Number.isFinite(this.priorLatencyMs) && this.priorLatencyMs >= 0,
-      () => `upstreamLatencyMs: expected >= 0, got ${this.priorLatencyMs}`,
-    );
-    this.o = {
-      admitUpstream: o.admitUpstream ?? true,
-      upstreamLearnWeight: o.upstreamLearnWeight ?? 0,
-      upstreamPriorWeight: o.upstreamPriorWeight ?? 20,
-    };
-    check(
-      this.o.upstreamPriorWeight > 0,
-      () => `upstreamPriorWeight: expected > 0, got ${this.o.upstreamPriorWeight}`,
+      Number.isFinite(this.upstreamLearnWeight) && this.upstreamLearnWeight >= 0,
+      () => `upstreamLearnWeight: expected a finite number >= 0, got ${this.upstreamLearnWeight}`,
     );
     this.now = o.now ?? (() => performance.now());
     this.pred = this.local.createPrediction();
@@ -177,33 +166,33 @@ export class EdgeNode {
       Number.isInteger(this.capacity) && this.capacity >= 1,
       () => `recentCapacity: expected an integer >= 1, got ${this.capacity}`,
     );
-    this.keys = new Float32Array(this.capacity * this.local.keyDim);
-    this.probas = new Float32Array(this.capacity * this.local.numClasses);
-    this.slotRequest = new Float64Array(this.capacity).fill(-1);
-    this.answered = new Int32Array(this.capacity);
-    this.forwardedAt = new Uint8Array(this.capacity);
-    this.upstreamLabel = new Int32Array(this.capacity);
-    this.entryId = new Float64Array(this.capacity);
-    this.localLabel = new Int32Array(this.capacity);
-    this.calBin = new Int32Array(this.capacity);
-    const cal = o.calibrate ?? true;
-    this.calibrator = cal === false ? null : new ErrorCalibrator(cal === true ? {} : cal);
+    const n = this.capacity;
+    this.ring = {
+      requestId: new Float64Array(n).fill(-1),
+      keys: new Float32Array(n * this.local.keyDim),
+      probas: new Float32Array(n * this.local.numClasses),
+      answered: new Int32Array(n),
+      localLabel: new Int32Array(n),
+      upstreamLabel: new Int32Array(n),
+      forwarded: new Uint8Array(n),
+      entryId: new Float64Array(n),
+      bin: new Int32Array(n),
+    };
   }
 
-  /** Current estimate of P(upstream answer wrong). */
+  /** Current estimate of P(upstream answer wrong), over all forwarded requests (the local side's). */
   get upstreamErrorRate(): number {
-    const w = this.o.upstreamPriorWeight;
-    return (this.priorErrorRate * w + (this.counts.fwdFb - this.counts.fwdCorrect)) / (w + this.counts.fwdFb);
+    return this.local.upstreamErrorRate();
   }
 
-  /** Current estimate of the upstream's latency (ms): the prior counts as one observation. */
+  /** Current estimate of the upstream's latency (ms) (the local side's). */
   get upstreamLatencyMs(): number {
-    return (this.priorLatencyMs + this.upstreamLatencySum) / (1 + this.upstreamLatencyN);
+    return this.local.upstreamEstimate!.latencyMs;
   }
 
-  /** latencyWeight * E[latency] + P(upstream wrong) * errorCost. */
+  /** The cost of forwarding an input before knowing its situation (MemoryAugmentedModel.forwardCost). */
   get forwardCost(): number {
-    return this.latencyWeight * this.upstreamLatencyMs + this.upstreamErrorRate * this.local.errorCost;
+    return this.local.forwardCost();
   }
 
   /** Serves one request (x of length inputDim, finite). `id` defaults to a fresh number. */
@@ -217,21 +206,15 @@ export class EdgeNode {
         fail("DUPLICATE_ID", `request id ${id} is still awaiting feedback; expected a new id`);
     }
     const t0 = this.now();
-    const p = this.local.predict(x, this.pred); // validates x before anything changes
-    const bin = this.calibrator ? this.calibrator.bin(p) : -1;
-    if (this.calibrator) p.expectedCost = this.calibrator.errorRate(bin, p.confidence) * this.local.errorCost;
+    const p = this.local.predict(x, this.pred); // validates x before anything changes; decides
     const localMs = this.now() - t0;
     if (id === undefined) {
       while (this.recent.has(this.nextId)) this.nextId++;
       id = this.nextId++;
     }
-    const forwardCost = this.calibrator
-      ? this.latencyWeight * this.upstreamLatencyMs +
-        this.calibrator.upstreamErrorRate(bin, this.upstreamErrorRate) * this.local.errorCost
-      : this.forwardCost;
-    const servedLocally = p.expectedCost < forwardCost;
+    // `p` is the node's scratch, reused by the next request: keep what the answer reports.
+    const { expectedCost, forwardCost, serveLocally: servedLocally } = p;
     const slot = this.remember(id, p, servedLocally);
-    this.calBin[slot] = bin;
     this.counts.requests++;
     this.localCompute.record(Math.max(0, localMs));
     if (servedLocally) {
@@ -244,32 +227,35 @@ export class EdgeNode {
         servedLocally,
         latencyMs: localMs,
         localMs,
-        expectedCost: p.expectedCost,
+        expectedCost,
         forwardCost,
       };
     }
     this.counts.forwarded++;
-    const expectedCost = p.expectedCost;
     const answer = await this.upstream.predict(x);
     if (!(Number.isInteger(answer.label) && answer.label >= 0 && answer.label < this.local.numClasses))
       fail(
         "INVALID_ARGUMENT",
         `upstream answered label ${answer.label}; expected an integer in [0, ${this.local.numClasses})`,
       );
+    if (!(Number.isFinite(answer.latencyMs) && answer.latencyMs >= 0))
+      fail(
+        "INVALID_ARGUMENT",
+        `upstream answered with latency ${answer.latencyMs} ms; expected a finite number >= 0`,
+      );
     const latencyMs = localMs + answer.latencyMs;
     this.latency.record(Math.max(0, latencyMs));
-    this.upstreamLatencySum += answer.latencyMs;
-    this.upstreamLatencyN++;
-    if (this.slotRequest[slot] === id) {
-      this.answered[slot] = answer.label;
-      this.upstreamLabel[slot] = answer.label;
+    this.local.recordUpstreamLatency(answer.latencyMs);
+    const ring = this.ring;
+    if (ring.requestId[slot] === id) {
+      ring.answered[slot] = answer.label;
+      ring.upstreamLabel[slot] = answer.label;
       const key = this.slotKey(slot);
       const proba = this.slotProba(slot);
-      if (this.o.upstreamLearnWeight > 0)
-        this.local.learn(key, proba, answer.label, this.o.upstreamLearnWeight);
-      if (this.o.admitUpstream) {
+      if (this.upstreamLearnWeight > 0) this.local.learn(key, proba, answer.label, this.upstreamLearnWeight);
+      if (this.admitUpstream) {
         const r = this.local.offer(key, proba, answer.label, "upstream", true);
-        if (r.admitted) this.entryId[slot] = r.id;
+        if (r.admitted) ring.entryId[slot] = r.id;
       }
     }
     return {
@@ -292,43 +278,32 @@ export class EdgeNode {
         "UNKNOWN_ID",
         `feedback for request ${id}: no such request awaiting feedback (only the last ${this.capacity} are kept)`,
       );
-    const c = this.local.numClasses;
-    check(
-      Number.isInteger(label) && label >= 0 && label < c,
-      () => `feedback label: expected an integer in [0, ${c}), got ${label}`,
-    );
+    const ring = this.ring;
+    const forwarded = ring.forwarded[slot] === 1;
+    const record: DecisionRecord = {
+      key: this.slotKey(slot),
+      modelProba: this.slotProba(slot),
+      bin: ring.bin[slot],
+      localLabel: ring.localLabel[slot],
+      forwarded,
+      upstreamLabel: ring.upstreamLabel[slot],
+      entryId: ring.entryId[slot],
+    };
+    const outcome = this.local.feedback(record, label); // checks the label before changing anything
     this.recent.delete(id);
-    this.slotRequest[slot] = -1;
-    const correct = this.answered[slot] === label;
-    const forwarded = this.forwardedAt[slot] === 1;
-    // Feedback is a sample of all requests, forwarded or not: the local answer is what is calibrated.
-    if (this.calibrator) {
-      this.calibrator.record(this.calBin[slot], this.localLabel[slot] === label);
-      if (forwarded) this.calibrator.recordUpstream(this.calBin[slot], this.upstreamLabel[slot] === label);
-    }
-    this.counts.feedback++;
-    if (correct) this.counts.correct++;
+    ring.requestId[slot] = -1;
+    const correct = ring.answered[slot] === label;
+    const k = this.counts;
+    k.feedback++;
+    if (correct) k.correct++;
     if (forwarded) {
-      this.counts.fwdFb++;
-      if (this.upstreamLabel[slot] === label) this.counts.fwdCorrect++;
+      k.fwdFb++;
+      if (ring.upstreamLabel[slot] === label) k.fwdCorrect++;
     } else {
-      this.counts.localFb++;
-      if (correct) this.counts.localCorrect++;
+      k.localFb++;
+      if (correct) k.localCorrect++;
     }
-    const key = this.slotKey(slot);
-    const proba = this.slotProba(slot);
-    this.local.learn(key, proba, label, 1);
-    const memory = this.local.memory;
-    const stored = this.entryId[slot];
-    if (stored >= 0 && memory.has(stored)) {
-      if (memory.label(stored) === label) {
-        memory.setSource(stored, "feedback", memory.policy.trust("feedback"));
-        return { correct, admitted: true };
-      }
-      memory.remove(stored);
-    }
-    const r = this.local.offer(key, proba, label, "feedback", forwarded);
-    return { correct, admitted: r.admitted };
+    return { correct, admitted: outcome.admitted };
   }
 
   stats(): EdgeStats {
@@ -362,27 +337,29 @@ export class EdgeNode {
   private remember(id: number, p: Prediction, servedLocally: boolean): number {
     const slot = this.nextSlot;
     this.nextSlot = (slot + 1) % this.capacity;
-    const old = this.slotRequest[slot];
+    const ring = this.ring;
+    const old = ring.requestId[slot];
     if (old >= 0) this.recent.delete(old);
-    this.slotRequest[slot] = id;
+    ring.requestId[slot] = id;
     this.recent.set(id, slot);
-    this.keys.set(p.key, slot * this.local.keyDim);
-    this.probas.set(p.modelProba, slot * this.local.numClasses);
-    this.answered[slot] = p.label;
-    this.localLabel[slot] = p.label;
-    this.forwardedAt[slot] = servedLocally ? 0 : 1;
-    this.upstreamLabel[slot] = -1;
-    this.entryId[slot] = -1;
+    ring.keys.set(p.key, slot * this.local.keyDim);
+    ring.probas.set(p.modelProba, slot * this.local.numClasses);
+    ring.answered[slot] = p.label;
+    ring.localLabel[slot] = p.label;
+    ring.forwarded[slot] = servedLocally ? 0 : 1;
+    ring.upstreamLabel[slot] = -1;
+    ring.entryId[slot] = -1;
+    ring.bin[slot] = p.bin;
     return slot;
   }
 
   private slotKey(slot: number): Float32Array {
     const d = this.local.keyDim;
-    return this.keys.subarray(slot * d, (slot + 1) * d);
+    return this.ring.keys.subarray(slot * d, (slot + 1) * d);
   }
 
   private slotProba(slot: number): Float32Array {
     const c = this.local.numClasses;
-    return this.probas.subarray(slot * c, (slot + 1) * c);
+    return this.ring.probas.subarray(slot * c, (slot + 1) * c);
   }
 }

@@ -221,12 +221,15 @@ function buildSystem(spec: DemoSystemSpec, o: DemoOptions, upstream: InProcessUp
     admission: spec.policy,
     seed: o.seed,
   });
-  const local = new MemoryAugmentedModel({ model: o.small, memory, rule: spec.rule, key, seed: o.seed });
-  const node = new EdgeNode({
-    local,
-    upstream,
-    latencyWeight: o.latencyWeight,
+  const local = new MemoryAugmentedModel({
+    model: o.small,
+    memory,
+    rule: spec.rule,
+    key,
+    seed: o.seed,
     calibrate: o.calibrate ?? true,
+    forward: { latencyWeight: o.latencyWeight, upstreamLatencyMs: upstream.expectedLatencyMs },
   });
+  const node = new EdgeNode({ local, upstream });
   return { kind: "edge" as const, node };
 }

@@ -7,6 +7,11 @@
  * What is stored is decided by an {@link AdmissionPolicy}; the offer loop is written once here
  * (observe -> admit -> evict until it fits -> insert) so every policy is accounted the same way.
  * Per-entry data lives in parallel typed arrays indexed by slot, so policies can scan them cheaply.
+ *
+ * The whole state is plain data, so that a snapshot is a copy of it: the slot arrays over
+ * [0, highWater), the numbers `highWater`, `clock` and `nextId`, the free-slot stack (its order
+ * decides where the next entries go), `stats`, the index's own serialization and the policy's
+ * state. The id -> slot map is derived from `slots.slotIds`.
  */
 import { check, fail } from "../core/errors.js";
 import { checkVector } from "../core/vectors.js";
@@ -25,8 +30,11 @@ const SOURCES: readonly ExampleSource[] = ["upstream", "feedback"];
  */
 export const ENTRY_METADATA_BYTES = 41;
 
-/** k-NN results with their labels and vote weights, in reusable buffers (closest first). */
-export interface Neighbours {
+/**
+ * The memory's k-NN results: entry ids, distances, and the entries' labels and vote weights, in
+ * reusable buffers (closest first; only the first `count` are valid).
+ */
+export interface LabeledNeighbours {
   count: number;
   ids: Float64Array;
   labels: Int32Array;
@@ -34,7 +42,7 @@ export interface Neighbours {
   weights: Float32Array;
 }
 
-export function createNeighbours(k: number): Neighbours {
+export function createLabeledNeighbours(k: number): LabeledNeighbours {
   return {
     count: 0,
     ids: new Float64Array(k),
@@ -70,6 +78,12 @@ export interface MemoryStats {
   /** Entries removed by the caller. */
   removals: number;
 }
+
+/**
+ * What a true label did to a stored entry: "confirmed" (same label; the entry now counts as
+ * feedback) or "contradicted" (another label; the entry was removed).
+ */
+export type FeedbackEffect = "confirmed" | "contradicted";
 
 export interface OfferResult {
   admitted: boolean;
@@ -161,7 +175,11 @@ export class LabeledMemory {
   /** Slot of a stored id (throws UNKNOWN_ID). */
   slot(id: number): number {
     const s = this.slotOf.get(id);
-    if (s === undefined) return fail("UNKNOWN_ID", `memory entry ${id} is not stored`);
+    if (s === undefined)
+      return fail(
+        "UNKNOWN_ID",
+        `memory entry ${id} is not stored; expected the id of one of the ${this.size} stored entries`,
+      );
     return s;
   }
 
@@ -183,15 +201,32 @@ export class LabeledMemory {
     this.slots.weights[this.slot(id)] = w;
   }
 
-  /** Marks an entry as confirmed by a true label (same label): its source becomes feedback. */
-  setSource(id: number, source: ExampleSource, weight: number): void {
-    const s = this.slot(id);
+  /**
+   * Applies the true label of a stored entry (typically a stored upstream answer that feedback
+   * has now judged). The same label confirms it: its source becomes "feedback" and its vote weight
+   * the policy's trust in feedback. Another label contradicts it: the entry is removed (counted in
+   * `removals`) rather than relabeled, so the corrected example goes through the admission policy
+   * like any other offer. Unknown id or bad label: MammalsError, nothing changes. The clock does
+   * not move (this is not a use of the entry).
+   */
+  applyFeedback(id: number, label: number): FeedbackEffect {
     check(
-      Number.isFinite(weight) && weight >= 0,
-      () => `weight: expected a finite number >= 0, got ${weight}`,
+      Number.isInteger(label) && label >= 0 && label < this.numClasses,
+      () => `feedback label: expected an integer in [0, ${this.numClasses}), got ${label}`,
     );
-    this.slots.sources[s] = SOURCE_CODE[source];
-    this.slots.weights[s] = weight;
+    const s = this.slot(id);
+    if (this.slots.labels[s] !== label) {
+      this.removeEntry(id, "removals");
+      return "contradicted";
+    }
+    const trust = this.policy.trust("feedback");
+    check(
+      Number.isFinite(trust) && trust >= 0,
+      () => `admission policy's trust in feedback: expected a finite number >= 0, got ${trust}`,
+    );
+    this.slots.sources[s] = SOURCE_CODE.feedback;
+    this.slots.weights[s] = trust;
+    return "confirmed";
   }
 
   /** Stored ids in slot order. */
@@ -205,7 +240,7 @@ export class LabeledMemory {
    * The k nearest entries of `query` into `out` (allocation-free apart from the index's result).
    * With `touch`, each returned entry's last-use time and use count are updated (LRU bookkeeping).
    */
-  search(query: Float32Array, k: number, out: Neighbours, touch = true): Neighbours {
+  search(query: Float32Array, k: number, out: LabeledNeighbours, touch = true): LabeledNeighbours {
     this.clock++;
     const kk = Math.min(k, out.ids.length);
     if (this.size === 0 || kk <= 0) {

@@ -6,7 +6,7 @@
  * parse their own parameters from a spec string such as "ib3:upstreamTrust=0.5".
  */
 import type { ParamSchema } from "../../core/spec.js";
-import type { ExampleSource, LabeledMemory, Neighbours } from "../labeled-memory.js";
+import type { ExampleSource, LabeledMemory, LabeledNeighbours } from "../labeled-memory.js";
 
 /** One labeled example offered to the memory, with what the node currently predicts for it. */
 export interface AdmissionOffer {
@@ -19,7 +19,7 @@ export interface AdmissionOffer {
   /** Confidence (max probability) of that prediction. */
   confidence: number;
   /** Neighbours of the key in memory, as used by that prediction (count may be 0). */
-  neighbours: Neighbours;
+  neighbours: LabeledNeighbours;
   /** Whether the request behind this example was forwarded upstream (the node could not answer it). */
   forwarded: boolean;
 }
