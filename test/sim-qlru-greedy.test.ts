@@ -1,6 +1,6 @@
 /**
  * qlru-dc with a small q against greedy (offline local search, a local optimum) on a small
- * stationary catalog: the issue's check of the brief's [R] claim, in the form our runs support.
+ * stationary catalog: a check of the claim in Garetto et al. (similarity caching), in the form our runs support.
  */
 import { describe, expect, it } from "vitest";
 import { gaussVectors, makeCatalog } from "../src/caching/catalog.js";
@@ -11,7 +11,7 @@ import { runPolicies } from "./sim-fixtures.js";
 
 describe("qlru-dc against greedy (offline local search)", () => {
   it("small q approaches greedy's cost on a small stationary catalog, far below lru and sim-lru", () => {
-    // The brief's [R] claim is that qlru-dc reaches a local optimum (= greedy's cost) as q -> 0.
+    // The claim (Garetto et al.) is that qlru-dc reaches a local optimum (= greedy's cost) as q -> 0.
     // Measured here (IRM alpha 0.9, n = 150, h = 10): the gap to greedy stays 13-15% for
     // q = 0.1 .. 0.0003 and up to 4e6 requests (n = 1000, h = 50, 10^6 requests: 0.1333 at
     // q = 0.01 and 0.1305 at q = 0.001 vs greedy 0.1178, 13% and 11% above; scripts/qlru-cta.ts),
@@ -41,7 +41,7 @@ describe("qlru-dc against greedy (offline local search)", () => {
     // Oracle: under the characteristic-time approximation (CTA; exact as the cache grows) an object
     // requested w.p. p per request is stored w.p. q(1-e)/(e + q(1-e)), e = (1-p)^T, with T set so
     // occupancies sum to h (a two-state chain per object; src/caching/cta.ts derives it). As q -> 0 it tends to 1 above a popularity threshold and 0 below: the top h,
-    // greedy's set. So the brief's [R] claim holds in the CTA limit, and at the q a run can reach
+    // greedy's set. So the claim holds in the CTA limit, and at the q a run can reach
     // the simulation must match the formula. At h = 10 the simulation stays 4-10% below CTA (the
     // finite-cache effect: at each rare insertion the LRU victim is random among the stored
     // objects, so about one slot holds the last newcomer whatever q is); at h = 50 it is within 1%.

@@ -1,5 +1,5 @@
 /**
- * Request traces (DESIGN.md's Trace contract): a lazy iterable of request vectors, produced alike
+ * Request traces (the Trace contract of docs/ARCHITECTURE.md): a lazy iterable of request vectors, produced alike
  * by seeded generators over a catalog and by file readers (trace-format.ts). The simulator takes
  * the sync fast path `requests()`; `[Symbol.asyncIterator]` serves async consumers.
  *

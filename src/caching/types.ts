@@ -1,7 +1,7 @@
 /**
  * The similarity-caching policy contract (policies register in cache-policies.ts).
  *
- * Model (see shared/research/similarity-caching.md): a catalog of N vectors (objects); a small cache
+ * Model (Garetto et al., "Similarity Caching: Theory and Algorithms"; Si Salem et al., AÇAI): a catalog of N vectors (objects); a small cache
  * stores at most h of them (always catalog ids, so every policy's state is comparable); a request is
  * a vector x. Distances d are Euclidean (NOT squared) unless a catalog says otherwise in
  * `distanceName`, and every report prints that name.

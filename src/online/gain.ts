@@ -1,6 +1,7 @@
 /**
  * AÇAI's k-NN gain under the augmented-catalog relaxation, and its supergradient
- * (shared/research/similarity-caching.md §1.2).
+ * (Si Salem, Neglia & Carra, "AÇAI: Ascent Similarity Caching with Approximate Indexes", the
+ * augmented-catalog relaxation of the k-NN cost).
  *
  * Every candidate object o has a LOCAL copy (cost c_d(r,o), available with weight y_o) and a REMOTE
  * copy (cost c_d(r,o) + c_f, always available). Sort all copies by cost c_1 <= c_2 <= ... (ties:
@@ -12,7 +13,7 @@
  *   g_o = sum_{i=p(o)}^{L-1} (c_{i+1} - c_i) * 1{X_i < k - R_i}   (p(o) = position of o's local copy)
  * and 0 when p(o) >= L. G is a weighted threshold potential: concave in y, monotone submodular on
  * sets. Served costs in reports use DISTINCT objects instead ({@link distinctCost}); the two differ
- * when an object's remote copy undercuts another object's copy (see the brief).
+ * when an object's remote copy undercuts another object's copy (docs/sim.md, "k-NN setting").
  *
  * Objects outside the candidate list contribute nothing as long as the list holds the k nearest
  * catalog objects and every object whose local cost is below c_L (AÇAI's catalog index supplies

@@ -62,7 +62,7 @@ class Acai extends OnlinePolicy {
       ctx,
       p,
       (n, h) => new EntropicState(n, h),
-      // Mirror ascent's tuned step with gradients in [0, 1]: sqrt(2 ln(N/h) / T) (brief §1.4).
+      // Mirror ascent's tuned step with gradients in [0, 1]: sqrt(2 ln(N/h) / T) (the standard mirror-ascent step; Si Salem et al., AÇAI).
       (n, h, _k, T) => Math.sqrt((2 * Math.log(n / h)) / T),
     );
   }

@@ -1,5 +1,5 @@
 /**
- * DUEL (Garetto, Leonardi & Neglia; brief §2 [R], defaults as a third-party DuelCache: beta=0.75,
+ * DUEL (Garetto, Leonardi & Neglia, "Similarity Caching: Theory and Algorithms"; defaults as a third-party DuelCache: beta=0.75,
  * delta=0.05, tau=200, at most 8 duels). Single-answer setting only.
  *
  * While the cache has room, a request whose exact object is not stored inserts it. Afterwards

@@ -10,7 +10,7 @@
  *      online/euclid-state.ts);
  *   4. rounding to the integral cache: `coupled` updates it from the previous one (only objects
  *      whose y changed get new keys); `madow` / `depround` draw a fresh cache from the dense y
- *      (O(N) per request, and independent draws move many objects: the brief's Omega(T) case).
+ *      (O(N) per request, and independent draws move many objects: movement that grows linearly with T).
  * Every object inserted by a state change that the served answer had not fetched is movement,
  * including the initial fill at the first request.
  * In the single-answer setting the same relaxation is used with k = 1 and every remote copy at C_r

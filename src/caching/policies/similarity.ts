@@ -1,5 +1,6 @@
 /**
- * Similarity-caching policies of the literature (brief §2; Garetto, Leonardi & Neglia), all
+ * Similarity-caching policies of the literature (Garetto, Leonardi & Neglia, "Similarity Caching: Theory and
+ * Algorithms"), all
  * keeping an LRU list and reading y* (and the runner-up) from the answer the shared loop served.
  * Stored objects are catalog objects, so "insert x" means inserting x's nearest catalog object.
  *
