@@ -19,6 +19,7 @@ import { row } from "../src/data/types.js";
 import { EdgeNode } from "../src/edge/edge-node.js";
 import { InProcessUpstream } from "../src/edge/upstream.js";
 import { createIndex } from "../src/index/factory.node.js";
+import { parseSpecList } from "../src/jobs/parse.js";
 import { LabeledMemory } from "../src/memory/labeled-memory.js";
 import "../src/models/all.js";
 import { createModel } from "../src/models/registry.js";
@@ -46,9 +47,11 @@ function percentiles(times: Float64Array) {
 const datasetName = arg("dataset", "fashion-mnist");
 const items = Number(arg("items", "10000"));
 const queries = Number(arg("queries", "20000"));
+// Model specs keep ";": an MLP's widths are a bare comma list (mlp:128,32), which a spec list
+// cannot tell from a next spec. Indexes and rules are comma-separated spec lists like the CLI's.
 const modelSpecs = arg("models", "mlp:64;mlp:128,32").split(";");
-const indexSpecs = arg("index", "flat,hnsw").split(",");
-const rules = arg("rules", "interpolate:lambda=0.25,T=1,k=8;adaptive:k=8,T=1").split(";");
+const indexSpecs = parseSpecList(arg("index", "flat,hnsw"), "--index");
+const rules = parseSpecList(arg("rules", "interpolate:lambda=0.25,T=1,k=8,adaptive:k=8,T=1"), "--rules");
 const json = process.argv.includes("--json");
 
 const ds = loadDataset(datasetName);

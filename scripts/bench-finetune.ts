@@ -9,9 +9,10 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type FinetuneCommandResult, runFinetune } from "../src/cli/commands/finetune.js";
-import { runTrain } from "../src/cli/commands/train.js";
-import { table } from "../src/cli/format.js";
+import { table } from "../src/core/format.js";
+import type { FinetuneComparison } from "../src/jobs/finetune.js";
+import { runFinetune } from "../src/jobs/finetune.node.js";
+import { runTrain } from "../src/jobs/train.node.js";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -43,9 +44,9 @@ for (const ds of datasets) {
   if (!existsSync(file)) {
     process.stderr.write(`training ${spec} on ${ds}...\n`);
     const epochs = ds === "mnist" ? 15 : 10;
-    runTrain(spec, ds, undefined, file, { epochs, seed: 1 }, false);
+    runTrain({ model: spec, dataset: ds, out: file, train: { epochs, seed: 1 } });
   }
-  const runs: Array<[string, FinetuneCommandResult]> = [];
+  const runs: Array<[string, FinetuneComparison]> = [];
   for (const int8 of [false, true]) {
     process.stderr.write(`${ds} ${int8 ? "int8" : "float"}...\n`);
     const r = runFinetune({
@@ -56,7 +57,6 @@ for (const ds of datasets) {
       int8,
       optimizer: "sgd",
       qas: true,
-      showProgress: false,
     });
     runs.push([int8 ? "int8 (QAS)" : "float32", r]);
   }
@@ -68,7 +68,6 @@ for (const ds of datasets) {
     int8: true,
     optimizer: "sgd",
     qas: false,
-    showProgress: false,
   });
   runs.push(["int8 (no QAS)", noQas]);
   const rows = runs.flatMap(([label, r]) =>
@@ -95,7 +94,6 @@ for (const ds of datasets) {
         int8: true,
         optimizer: "sgd",
         qas: true,
-        showProgress: false,
       });
       sweep.push([scheme, lr, r.results[0].peakBytes ?? 0, r.results[0].shiftedAfter ?? 0]);
     }

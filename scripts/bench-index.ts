@@ -17,13 +17,14 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import usearch from "usearch";
-import { benchData, resultsTable, runBenchIndex } from "../src/cli/commands/bench-index.js";
-import { fmt, table } from "../src/cli/format.js";
+import { fmt, table } from "../src/core/format.js";
 import { TopK } from "../src/core/topk.js";
 import { dot, l2sq } from "../src/core/vectors.js";
 import { loadDataset } from "../src/data/datasets.node.js";
 import { median, rowIds } from "../src/index/evaluate.js";
 import { FlatIndex } from "../src/index/flat.js";
+import { benchData, benchIndexTable } from "../src/jobs/bench-index.js";
+import { runBenchIndex } from "../src/jobs/bench-index.node.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -54,7 +55,6 @@ const { results, dataset, nq } = runBenchIndex({
   seed: SEED,
   efSweep: [10, 20, 40, 80, 160, 320],
   cacheDir: ".cache/bench-index",
-  showProgress: process.stderr.isTTY === true,
 });
 const hnswOk = results.filter((r) => r.index === "hnsw" && r.recall >= 0.95).sort((a, b) => b.qps - a.qps)[0];
 const exactRows = results.filter((r) => r.index !== "hnsw");
@@ -223,7 +223,7 @@ pixel units (0..255); recall counts a returned neighbour whose Euclidean distanc
 Same as \`mammals bench index --dataset ${DATASET} --queries ${QUERIES} --index ${INDEXES.join(",")}\`.
 
 \`\`\`
-${resultsTable(results)}
+${benchIndexTable(results)}
 \`\`\`
 
 hnsw at recall >= 0.95 (fastest setting) next to the exact indexes; "hnsw speed-up" = hnsw QPS / row QPS:

@@ -15,7 +15,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { bytesHuman, table } from "../src/cli/format.js";
+import { bytesHuman, table } from "../src/core/format.js";
 import { loadDataset } from "../src/data/datasets.node.js";
 import { accuracy, latencyUsPerExample } from "../src/models/evaluate.js";
 import { TrainableProjectionNet } from "../src/models/families/projection.js";

@@ -8,7 +8,7 @@
  * Usage: npx tsx scripts/bench-matmul.ts [--runs 5] [--json]
  */
 import { parseArgs } from "node:util";
-import { table } from "../src/cli/format.js";
+import { table } from "../src/core/format.js";
 import { Rng } from "../src/core/rng.js";
 import { gemmAB, gemmABt, gemmAtB, naiveABt, setGemmBackend } from "../src/models/engine/matmul.js";
 

@@ -15,7 +15,7 @@ import { createCostModel } from "../src/caching/cost.js";
 import { createCachePolicy, parsePolicyList } from "../src/caching/registry.js";
 import { simulate } from "../src/caching/simulator.js";
 import { generateTrace } from "../src/caching/traces.js";
-import { fmt, table } from "../src/cli/format.js";
+import { fmt, table } from "../src/core/format.js";
 
 const { values: a } = parseArgs({
   options: {

@@ -13,7 +13,7 @@
 import { execFileSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { table } from "../src/cli/format.js";
+import { table } from "../src/core/format.js";
 
 const { values: a } = parseArgs({
   options: {

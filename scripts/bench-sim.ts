@@ -9,7 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { parsePolicyList } from "../src/caching/registry.js";
-import { runSimulation } from "../src/cli/commands/simulate.js";
+import { runSimulation } from "../src/jobs/simulate.node.js";
 
 const { values: a } = parseArgs({
   options: {
@@ -42,7 +42,6 @@ const { result, capacity } = runSimulation({
   cr,
   cf: a.cf === undefined ? undefined : Number(a.cf),
   seed: 1,
-  showProgress: false,
 });
 const out = {
   command: `npx tsx scripts/bench-sim.ts ${process.argv.slice(2).join(" ")}`.trim(),

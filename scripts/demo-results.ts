@@ -10,7 +10,7 @@ import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { loadDataset } from "../src/data/datasets.node.js";
-import { type DemoRow, demoClasses, runDemo } from "../src/jobs/demo.js";
+import { DEMO_DEFAULTS, type DemoRow, demoClasses, runDemo } from "../src/jobs/demo.js";
 import { obtainModel } from "../src/jobs/model-cache.node.js";
 
 const { values: a } = parseArgs({
@@ -24,17 +24,8 @@ const command = `npx tsx scripts/demo-results.ts ${process.argv.slice(2).join(" 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const started = performance.now();
 
-// The demo command's defaults (src/cli/commands/demo.ts), repeated here so the page says what ran.
-const DEFAULTS = {
-  requests: 5000,
-  small: "mlp:64",
-  cloud: "mlp:256,128",
-  capacities: [0.0025, 0.01, 0.05],
-  policies: ["utility", "ib3", "ib2", "all"],
-  rule: "adaptive",
-  upstreamLatency: "lognormal:median=20,sigma=0.3",
-  latencyWeight: 0.01,
-};
+// The demo command's defaults (src/jobs/demo.ts), named here so the page says what ran.
+const DEFAULTS = DEMO_DEFAULTS;
 
 const pct = (v: number) => `${(100 * v).toFixed(2)}`;
 const lines: string[] = [

@@ -34,9 +34,9 @@ import { gaussVectors } from "../src/caching/catalog.js";
 import { loadCatalog } from "../src/caching/catalog.node.js";
 import { analyzeCatalog } from "../src/caching/geometry.js";
 import { cachePolicies, parsePolicyList } from "../src/caching/registry.js";
-import { runSimulation } from "../src/cli/commands/simulate.js";
-import { table } from "../src/cli/format.js";
+import { table } from "../src/core/format.js";
 import { writeVectorFile } from "../src/data/vectors-file.node.js";
+import { runSimulation } from "../src/jobs/simulate.node.js";
 import { withSummary } from "./sim-summary.js";
 
 const { values: a } = parseArgs({
@@ -135,7 +135,6 @@ function catalogSection(name: string, flush: (lines: string[]) => void): string[
         cf: single ? undefined : dnn,
         seed,
         neighbours: Number(a.neighbours),
-        showProgress: process.stderr.isTTY === true,
       });
       const rows = result.results
         .slice()

@@ -8,7 +8,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { table } from "../src/cli/format.js";
+import { table } from "../src/core/format.js";
 
 interface Row {
   policy: string;

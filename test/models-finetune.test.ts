@@ -7,10 +7,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runFinetune } from "../src/cli/commands/finetune.js";
 import { MammalsError } from "../src/core/errors.js";
 import { Rng } from "../src/core/rng.js";
 import type { LabeledSplit } from "../src/data/types.js";
+import { runFinetune } from "../src/jobs/finetune.node.js";
 import {
   FineTuner,
   type FloatLayer,
@@ -354,7 +354,6 @@ describe("finetune command", () => {
       optimizer: "auto" as const,
       qas: true,
       seed: 1,
-      showProgress: false,
     };
     const r = runFinetune({ ...base, schemes: ["full", "bias"], budgetBytes: 40 * 1024 });
     const [full, bias] = r.results;

@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runTrain } from "../src/cli/commands/train.js";
 import { isMammalsError } from "../src/core/errors.js";
 import { loadDataset } from "../src/data/datasets.node.js";
 import { takeRows } from "../src/data/types.js";
+import { runTrain } from "../src/jobs/train.node.js";
 import {
   crc32,
   createModel,
@@ -200,7 +200,7 @@ describe("bad model files are refused with clear errors", () => {
 describe("mammals train", () => {
   it("trains, evaluates, measures and writes a loadable model", () => {
     const out = join(dir, "cli.mammals");
-    const r = runTrain("mlp:16", "mnist", undefined, out, { epochs: 2, batchSize: 64 }, false);
+    const r = runTrain({ model: "mlp:16", dataset: "mnist", out, train: { epochs: 2, batchSize: 64 } });
     expect(r.model).toBe("mlp:16");
     expect(r.testAccuracy).toBeGreaterThan(0.8);
     expect(r.bytes).toBe((784 * 16 + 16 + 16 * 10 + 10) * 4);

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runQuantize } from "../src/cli/commands/quantize.js";
 import { isMammalsError } from "../src/core/errors.js";
 import { Rng } from "../src/core/rng.js";
 import { loadDataset } from "../src/data/datasets.node.js";
 import { takeRows } from "../src/data/types.js";
+import { runQuantize } from "../src/jobs/quantize.node.js";
 import { Sequential } from "../src/models/engine/network.js";
 import { accuracy } from "../src/models/evaluate.js";
 import { denseStackOf, quantizeModel } from "../src/models/int8/family.js";
@@ -296,7 +296,6 @@ describe("int8 on MNIST", () => {
         calibration: "percentile",
         percentile: 99.9,
         seed: 1,
-        showProgress: false,
       });
       expect(r.model).toBe("mlp:16");
       expect(r.quantized).toBe("int8:mlp:16");
@@ -314,7 +313,6 @@ describe("int8 on MNIST", () => {
           calibration: "max",
           percentile: 1,
           seed: 1,
-          showProgress: false,
         }),
       ).toThrow(/already quantized/);
       expect(() =>
@@ -326,7 +324,6 @@ describe("int8 on MNIST", () => {
           calibration: "max",
           percentile: 1,
           seed: 1,
-          showProgress: false,
         }),
       ).toThrow(/no such model file/);
     } finally {

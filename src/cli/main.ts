@@ -1,6 +1,7 @@
 /**
  * The `mammals` command line. Each command lives in cli/commands/<name>.ts and exports
- * `register(program)`; this file wires them and maps errors to exit codes in one place.
+ * `register(program)`: its flags, parsed into a use case's options (src/jobs/), the call, and the
+ * printing of the result. This file wires them and maps errors to exit codes in one place.
  */
 import { Command, CommanderError } from "commander";
 import { MammalsError } from "../core/errors.js";

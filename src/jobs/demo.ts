@@ -8,7 +8,8 @@
  * Workloads (see DEMO_SCENARIOS): `skew` (a skewed, drifting mix of a few classes, one of which the
  * small model never saw; the cloud knows it) and `shift` (the same mix under a style shift neither
  * model was trained for, true labels back as feedback for 10% of requests). This module is
- * browser-safe: models come in trained, reports go out as data; the CLI adds files and printing.
+ * browser-safe: models come in trained, reports go out as data (demo-report.ts renders them);
+ * demo.node.ts adds datasets, the trained-model cache and the report file.
  */
 
 import { type InputKey, randomProjectionKey, rawInputKey } from "../augment/keys.js";
@@ -22,6 +23,7 @@ import { createIndex } from "../index/factory.js";
 import { LabeledMemory } from "../memory/labeled-memory.js";
 import type { Model } from "../models/types.js";
 import { runStream, type StreamResult } from "./experiment.js";
+import type { OnProgress } from "./progress.js";
 import { makeWorkload } from "./workloads.js";
 
 /** Classes of the local mix per dataset; `unseen` is left out of the small model's training set. */
@@ -93,8 +95,32 @@ export interface DemoOptions {
   scenarios: DemoScenario["name"][];
   /** Edge nodes estimate P(local error) from feedback (augment/calibration.ts). Default true. */
   calibrate?: boolean;
-  onProgress?: (done: number, total: number) => void;
+  /** Requests played so far over every scenario and system (phase "demo"). */
+  onProgress?: OnProgress;
 }
+
+export type DemoSettings = Pick<
+  DemoOptions,
+  "requests" | "capacities" | "policies" | "rule" | "upstreamLatency" | "latencyWeight" | "scenarios"
+> & {
+  /** Spec of the small model (trained without the unseen class). */
+  small: string;
+  /** Spec of the cloud model (trained on every class). */
+  cloud: string;
+};
+
+/** The demo's settings when none are given (`mammals demo`; docs/benchmarks/demo.md runs these). */
+export const DEMO_DEFAULTS: Readonly<DemoSettings> = {
+  requests: 5000,
+  small: "mlp:64",
+  cloud: "mlp:256,128",
+  capacities: [0.0025, 0.01, 0.05],
+  policies: ["utility", "ib3", "ib2", "all"],
+  rule: "adaptive",
+  upstreamLatency: "lognormal:median=20,sigma=0.3",
+  latencyWeight: 0.01,
+  scenarios: ["skew", "shift"],
+};
 
 export interface DemoRow {
   scenario: string;
@@ -177,7 +203,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoRun[]> {
       const base = done;
       const result = await runStream(system, stream, {
         watchClass: unseen,
-        onRequest: (t) => o.onProgress?.(base + t, total),
+        onRequest: (t) => o.onProgress?.(base + t, total, "demo"),
       });
       done += o.requests;
       runs.push({

@@ -1,7 +1,7 @@
 /**
  * Trained models kept between runs: `obtainModel` loads a model from the cache directory when one
  * trained with the same spec, dataset, excluded classes and seed is there, and otherwise trains it
- * (with a progress bar) and stores it. Files are written to a temporary name and renamed, so an
+ * (reporting progress) and stores it. Files are written to a temporary name and renamed, so an
  * interrupted run never leaves a half-written model behind to be loaded later.
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
@@ -11,9 +11,9 @@ import { takeRows } from "../data/types.js";
 import { accuracy } from "../models/evaluate.js";
 import { readModelFile } from "../models/io/files.node.js";
 import "../models/all.js";
-import { progress } from "../cli/progress.js";
 import { parseModelSpec, saveModel, trainModel } from "../models/registry.js";
 import type { Model } from "../models/types.js";
+import type { OnProgress } from "./progress.js";
 
 export interface ObtainModelOptions {
   spec: string;
@@ -24,6 +24,8 @@ export interface ObtainModelOptions {
   cacheDir: string;
   retrain?: boolean;
   log?: (line: string) => void;
+  /** Training rows done in the current epoch (phase "train SPEC", note "epoch N"). */
+  onProgress?: OnProgress;
 }
 
 export interface ObtainedModel {
@@ -57,23 +59,11 @@ export async function obtainModel(o: ObtainModelOptions): Promise<ObtainedModel>
   o.log?.(
     `training ${spec} on ${split.n} rows of ${o.dataset.name}${excluded.length ? ` (without class ${excluded.join(", ")})` : ""}...`,
   );
-  let bar: ReturnType<typeof progress> | undefined;
-  let lastRows = 0;
   const t0 = performance.now();
   const { model } = trainModel(spec, split, o.dataset.numClasses, {
     seed: o.seed,
-    onBatch: (epoch, done, total) => {
-      bar ??= progress(total, `train ${spec}`);
-      if (done < lastRows) {
-        bar.stop();
-        bar = progress(total, `train ${spec} ep ${epoch}`);
-        lastRows = 0;
-      }
-      bar.tick(done - lastRows);
-      lastRows = done;
-    },
+    onBatch: (epoch, done, total) => o.onProgress?.(done, total, `train ${spec}`, `epoch ${epoch}`),
   });
-  bar?.stop();
   const seconds = (performance.now() - t0) / 1000;
   mkdirSync(o.cacheDir, { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;

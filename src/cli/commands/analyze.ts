@@ -1,12 +1,16 @@
 /**
- * `mammals analyze --catalog SPEC`: intrinsic dimension (TwoNN, Levina-Bickel MLE), nearest-
- * neighbour distance distribution and hubness of a catalog, printed and as JSON.
+ * `mammals analyze --catalog SPEC`: flags -> src/jobs/analyze.node.ts `runAnalysis` (intrinsic
+ * dimension by TwoNN and the Levina-Bickel MLE, nearest-neighbour distance distribution, hubness)
+ * -> a table or JSON.
  */
-import { type Command, Option } from "commander";
-import { CATALOG_HELP, loadCatalog } from "../../caching/catalog.node.js";
-import { analyzeCatalog, type GeometryReport, type Quantiles } from "../../caching/geometry.js";
-import { parseInteger } from "../args.js";
-import { fmt, table } from "../format.js";
+import type { Command } from "commander";
+import { CATALOG_HELP } from "../../caching/catalog.node.js";
+import type { GeometryReport, Quantiles } from "../../caching/geometry.js";
+import { fmt, table } from "../../core/format.js";
+import { runAnalysis } from "../../jobs/analyze.node.js";
+import { parseInteger, parseSeed } from "../../jobs/parse.js";
+import { dataFlag, jsonFlag, seedFlag } from "../flags.js";
+import { print, printJson } from "../output.js";
 
 function q(x: Quantiles): string {
   return `mean ${fmt(x.mean)}  min ${fmt(x.min)}  p10 ${fmt(x.p10)}  p50 ${fmt(x.p50)}  p90 ${fmt(x.p90)}  max ${fmt(x.max)}`;
@@ -41,22 +45,24 @@ export function register(program: Command): void {
     .option("--sample <n>", "sampled objects (seeded); hubness is measured in their k-NN graph", "2000")
     .option("--k <k>", "neighbours for the MLE and the k-occurrence", "10")
     .option("--index <spec>", "catalog index: auto, flat, hnsw:...", "auto")
-    .option("--seed <s>", "seed of the sample", "1")
-    .option("--data <dir>", "directory searched first for dataset files")
-    .addOption(new Option("--json", "print one JSON object on the last line"))
+    .addOption(seedFlag("seed of the sample"))
+    .addOption(dataFlag())
+    .addOption(jsonFlag())
     .addHelpText(
       "after",
       "\nExamples:\n  mammals analyze --catalog fashion-mnist\n  mammals analyze --catalog sift_base.fvecs --sample 5000 --k 20 --json\n" +
         "  mammals analyze --catalog gauss:n=5000,dim=4 --index flat",
     )
     .action((opts) => {
-      const catalog = loadCatalog(opts.catalog, { index: opts.index, dataDir: opts.data });
-      const r = analyzeCatalog(catalog, {
+      const r = runAnalysis({
+        catalog: opts.catalog,
         sample: parseInteger(opts.sample, "--sample", 10),
         k: parseInteger(opts.k, "--k", 2),
-        seed: parseInteger(opts.seed, "--seed", 0),
+        index: opts.index,
+        seed: parseSeed(opts.seed),
+        dataDir: opts.data,
       });
-      if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-      else process.stdout.write(`${geometryTable(r)}\n`);
+      if (opts.json) return printJson(r);
+      print(geometryTable(r));
     });
 }

@@ -1,70 +1,12 @@
 /**
- * `mammals export-onnx`: writes a logreg / MLP model file as an ONNX model (opset 13, dynamic batch)
- * with outputs "probabilities" and "embedding", so models trained here run wherever ONNX runs, and
- * come back through `OnnxModel`.
+ * `mammals export-onnx`: flags -> src/jobs/export-onnx.node.ts `runExportOnnx` (a logreg / MLP
+ * model file written as an ONNX model, opset 13, dynamic batch) -> a table or JSON.
  */
-import { statSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { fail } from "../../core/errors.js";
-import { tunableLayers } from "../../models/finetune/run.js";
-import { dequantizeStack, QuantizedNetwork } from "../../models/int8/quantize.js";
-import { readModelFile } from "../../models/io/files.node.js";
-import { type DenseLayerSpec, exportMlpOnnx, ONNX_OPSET } from "../../models/io/onnx-export.js";
-import type { Model } from "../../models/types.js";
-import { bytesHuman, table } from "../format.js";
-
-/** The dense layers of a float or int8 (dequantized) MLP, W out x in. */
-export function denseLayersOf(model: Model): DenseLayerSpec[] {
-  if (model instanceof QuantizedNetwork) {
-    return dequantizeStack(model.stack).map((l) => {
-      const W = new Float32Array(l.inDim * l.outDim);
-      for (let j = 0; j < l.inDim; j++)
-        for (let o = 0; o < l.outDim; o++) W[o * l.inDim + j] = l.wt[j * l.outDim + o];
-      return { W, b: l.b, inDim: l.inDim, outDim: l.outDim, relu: l.relu };
-    });
-  }
-  return tunableLayers(model).map((l) => {
-    if (l.kind !== "float") return fail("UNSUPPORTED", `export-onnx: unexpected int8 layer in ${model.spec}`);
-    return { W: l.W, b: l.b, inDim: l.inDim, outDim: l.outDim, relu: l.relu };
-  });
-}
-
-export interface ExportOnnxResult {
-  model: string;
-  out: string;
-  bytes: number;
-  layers: number;
-  inputDim: number;
-  embedDim: number;
-  numClasses: number;
-  opset: number;
-}
-
-export function runExportOnnx(input: string, out: string): ExportOnnxResult {
-  const model = readModelFile(input);
-  const layers = denseLayersOf(model);
-  const bytes = exportMlpOnnx(layers, {
-    graphName: model.spec.replace(/[^A-Za-z0-9_]/g, "_"),
-    metadata: { spec: model.spec },
-  });
-  try {
-    if (statSync(out, { throwIfNoEntry: false })?.isDirectory()) fail("BAD_FILE", `${out}: is a directory`);
-    writeFileSync(out, bytes);
-  } catch (e) {
-    if ((e as { code?: string }).code === undefined) throw e;
-    fail("BAD_FILE", `${out}: cannot write the ONNX file (${(e as Error).message})`);
-  }
-  return {
-    model: model.spec,
-    out,
-    bytes: bytes.length,
-    layers: layers.length,
-    inputDim: model.inputDim,
-    embedDim: model.embedDim,
-    numClasses: model.numClasses,
-    opset: ONNX_OPSET,
-  };
-}
+import { bytesHuman, table } from "../../core/format.js";
+import { runExportOnnx } from "../../jobs/export-onnx.node.js";
+import { jsonFlag } from "../flags.js";
+import { print, printJson } from "../output.js";
 
 export function register(program: Command): void {
   program
@@ -72,7 +14,7 @@ export function register(program: Command): void {
     .description("write a logreg / MLP model file (float or int8, dequantized) as an ONNX model")
     .requiredOption("--in <file>", "model file written by `mammals train` (families logreg, mlp)")
     .requiredOption("--out <file>", "ONNX file to write, e.g. model.onnx")
-    .option("--json", "print one JSON object on the last line")
+    .addOption(jsonFlag())
     .addHelpText(
       "after",
       '\nThe graph: input "input" [batch, inputDim] -> Gemm (+ Relu) per layer -> Softmax "probabilities"\n' +
@@ -83,16 +25,13 @@ export function register(program: Command): void {
         "  mammals export-onnx --in fmnist-mlp.mammals --out fmnist-mlp.onnx --json",
     )
     .action((opts) => {
-      const r = runExportOnnx(opts.in, opts.out);
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify(r)}\n`);
-        return;
-      }
-      process.stdout.write(
+      const r = runExportOnnx({ input: opts.in, out: opts.out });
+      if (opts.json) return printJson(r);
+      print(
         `${table(
           ["model", "layers", "input", "embedding", "classes", "opset", "file"],
           [[r.model, r.layers, r.inputDim, r.embedDim, r.numClasses, r.opset, bytesHuman(r.bytes)]],
-        )}\n\nwrote ${r.out}\n`,
+        )}\n\nwrote ${r.out}`,
       );
     });
 }

@@ -1,4 +1,7 @@
-/** Output helpers shared by every command: aligned tables for people, one JSON line for machines. */
+/**
+ * Numbers and plain-text tables for people, shared by the CLI, the scripts that write docs/ and the
+ * reports jobs build: aligned tables with right-aligned numeric columns, compact numbers, byte sizes.
+ */
 
 export type Cell = string | number | boolean | null | undefined;
 
