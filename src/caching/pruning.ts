@@ -9,7 +9,7 @@
 import { Rng } from "../core/rng.js";
 import type { Catalog } from "./types.js";
 
-export interface Projection {
+export interface PruningBasis {
   /** Output dimension p. */
   p: number;
   dim: number;
@@ -21,23 +21,23 @@ export interface Projection {
 }
 
 /** P (catalog row r), computed once per row and shared by every stored set over the catalog. */
-export function projectRow(pr: Projection, catalog: Catalog, r: number): Float64Array {
+export function pruningRow(pr: PruningBasis, catalog: Catalog, r: number): Float64Array {
   if (!pr.rows || !pr.filled) {
     pr.rows = new Float64Array(catalog.n * pr.p);
     pr.filled = new Uint8Array(catalog.n);
   }
   const out = pr.rows.subarray(r * pr.p, (r + 1) * pr.p);
   if (!pr.filled[r]) {
-    project(pr, catalog.vectors, out, r * catalog.dim);
+    toPruningSpace(pr, catalog.vectors, out, r * catalog.dim);
     pr.filled[r] = 1;
   }
   return out;
 }
 
-const cache = new WeakMap<Catalog, Projection | null>();
+const cache = new WeakMap<Catalog, PruningBasis | null>();
 
 /** The projection shared by every stored set over `catalog`, or null when dim is small enough to scan directly. */
-export function projectionFor(catalog: Catalog): Projection | null {
+export function pruningBasisFor(catalog: Catalog): PruningBasis | null {
   let p = cache.get(catalog);
   if (p === undefined) {
     p = catalog.dim > 48 ? principalBasis(catalog, 32, 1000, 6, 7) : null;
@@ -47,8 +47,8 @@ export function projectionFor(catalog: Catalog): Projection | null {
 }
 
 /** Writes P x into out (length p). */
-export function project<T extends Float32Array | Float64Array>(
-  pr: Projection,
+export function toPruningSpace<T extends Float32Array | Float64Array>(
+  pr: PruningBasis,
   x: Float32Array,
   out: T,
   xo = 0,
@@ -70,7 +70,7 @@ export function principalBasis(
   m: number,
   iters: number,
   seed: number,
-): Projection {
+): PruningBasis {
   const { dim } = catalog;
   const pp = Math.min(p, dim);
   const rng = new Rng(seed);

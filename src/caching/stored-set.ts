@@ -14,7 +14,7 @@
 import { fail } from "../core/errors.js";
 import { l2sq } from "../core/vectors.js";
 import { l2sqBounded } from "../index/kernels.js";
-import { type Projection, project, projectionFor, projectRow } from "./pruning.js";
+import { type PruningBasis, pruningBasisFor, pruningRow, toPruningSpace } from "./pruning.js";
 import type { Catalog, Neighbours } from "./types.js";
 
 export function makeNeighbours(capacity: number): Neighbours {
@@ -49,7 +49,7 @@ export class StoredSet {
   /** Number of fallback scans (for speed reports). */
   scans = 0;
   /** Exact pruning in high dimension: projected copies (capacity x p) and scratch space. */
-  private readonly proj: Projection | null;
+  private readonly proj: PruningBasis | null;
   private readonly projData: Float64Array;
   private readonly qProj: Float64Array;
 
@@ -64,7 +64,7 @@ export class StoredSet {
     this.slotOf = new Int32Array(catalog.n).fill(-1);
     this.idOf = new Int32Array(capacity);
     this.data = new Float32Array(capacity * catalog.dim);
-    this.proj = capacity > 8 ? projectionFor(catalog) : null;
+    this.proj = capacity > 8 ? pruningBasisFor(catalog) : null;
     const p = this.proj?.p ?? 0;
     this.projData = new Float64Array(capacity * p);
     this.qProj = new Float64Array(p);
@@ -97,7 +97,7 @@ export class StoredSet {
     this.slotOf[id] = s;
     this.idOf[s] = id;
     this.data.set(this.catalog.row(id), s * this.dim);
-    if (this.proj) this.projData.set(projectRow(this.proj, this.catalog, id), s * this.proj.p);
+    if (this.proj) this.projData.set(pruningRow(this.proj, this.catalog, id), s * this.proj.p);
   }
 
   remove(id: number): void {
@@ -167,11 +167,11 @@ export class StoredSet {
    * computed only when its bound does not exceed the current k-th distance (or the radius).
    */
   scanProjected(x: Float32Array, k: number, maxDist: number, out: Neighbours, row = -1): Neighbours {
-    const pr = this.proj as Projection;
+    const pr = this.proj as PruningBasis;
     const p = pr.p;
     out.count = 0;
     const maxSq = maxDist === Number.POSITIVE_INFINITY ? maxDist : maxDist * maxDist;
-    const q = row >= 0 ? projectRow(pr, this.catalog, row) : project(pr, x, this.qProj);
+    const q = row >= 0 ? pruningRow(pr, this.catalog, row) : toPruningSpace(pr, x, this.qProj);
     const pd = this.projData;
     const n = this.count;
     // one pass: a bounded lower bound per slot (abandoned once it exceeds the current k-th
