@@ -39,8 +39,8 @@ export interface Catalog {
 }
 
 /** Length of a time slot in ms and parallel inferences per node of a tier, for derived capacities ([D]). */
-export const SLOT_MS = 1000;
-export const TIER_CONCURRENCY: PerTier = { device: 1, access: 1, edge: 4, regional: 16, cloud: 64 };
+export const SLOT_MS = 100;
+export const TIER_CONCURRENCY: PerTier = { device: 1, access: 1, edge: 2, regional: 8, cloud: 64 };
 
 /** concurrency(tier) * SLOT_MS / latency(tier) * scale, floored, for every tier. */
 export function deriveCapacity(latencyMs: PerTier, scale = 1): PerTier {

@@ -87,9 +87,9 @@ export class IdnInstance {
     this.modelAccuracy = Float64Array.from(models, (m) => m.accuracy);
     this.routing = route(topology);
 
-    const totalMB = models.reduce((s, m) => s + m.sizeMB, 0);
+    const largestMB = models.reduce((s, m) => Math.max(s, m.sizeMB), 0);
     this.budgetMB = Float64Array.from(nodes, (n) =>
-      n.repository ? Number.POSITIVE_INFINITY : (n.budgetMB ?? (n.budgetFraction as number) * totalMB),
+      n.repository ? Number.POSITIVE_INFINITY : (n.budgetMB ?? (n.budgetRelative as number) * largestMB),
     );
     this.checkEveryModelFits();
 

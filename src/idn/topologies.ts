@@ -5,14 +5,14 @@
  *
  * Tiers and latencies of the built-ins are design choices ([D], docs/idn.md): requests originate at
  * access nodes; a tree has cloud (root), regional (depth 1), edge (inner levels) and access (leaves)
- * tiers; a backbone (abilene, geant) has its PoPs as edge nodes, `access` access nodes per PoP and
- * one cloud node attached to the PoP of highest degree (or the one named by `cloud=`).
+ * tiers; a backbone (abilene, geant) has its PoPs as regional data centres, `access` access nodes
+ * per PoP and one cloud node attached to the PoP of highest degree (or the one named by `cloud=`).
  */
 import { fail } from "../core/errors.js";
 import { Registry } from "../core/registry.js";
 import { Rng } from "../core/rng.js";
 import {
-  TIER_BUDGET_FRACTION,
+  TIER_BUDGET_RELATIVE,
   TIERS,
   type Tier,
   type Topology,
@@ -49,7 +49,7 @@ function node(id: string, tier: Tier, budget: number, extra: Partial<TopologyNod
     tier,
     repository: tier === "cloud",
     source: tier === "access" || tier === "device",
-    budgetFraction: tier === "cloud" ? undefined : TIER_BUDGET_FRACTION[tier] * budget,
+    budgetRelative: tier === "cloud" ? undefined : TIER_BUDGET_RELATIVE[tier] * budget,
     ...extra,
   };
 }
@@ -61,7 +61,7 @@ topologyRegistry.register({
   params: {
     depth: { type: "int", default: 3, min: 1, max: 8, description: "levels below the cloud root" },
     fanout: { type: "int", default: 4, min: 1, max: 64, description: "children per node" },
-    budget: { type: "number", default: 1, min: 0, description: "multiplier of every tier's budget fraction" },
+    budget: { type: "number", default: 1, min: 0, description: "multiplier of every tier's relative budget" },
     latency: { type: "number", default: 1, min: 0, description: "multiplier of every link latency" },
   },
   create(p) {
@@ -119,7 +119,7 @@ function backbone(
       );
     cloudPop = i;
   }
-  const nodes: TopologyNode[] = pops.map((q) => node(q.id, "edge", p.budget, { x: q.lon, y: q.lat }));
+  const nodes: TopologyNode[] = pops.map((q) => node(q.id, "regional", p.budget, { x: q.lon, y: q.lat }));
   const links: Topology["links"] = popLinks.map(([a, b]) => {
     const i = index.get(a) as number;
     const j = index.get(b) as number;
@@ -158,7 +158,7 @@ const BACKBONE_PARAMS = {
     max: 100,
     description: "access nodes (request sources) per PoP",
   },
-  budget: { type: "number", default: 1, min: 0, description: "multiplier of every tier's budget fraction" },
+  budget: { type: "number", default: 1, min: 0, description: "multiplier of every tier's relative budget" },
 } as const;
 
 /** Great-circle distance in km (haversine). */
@@ -229,7 +229,7 @@ interface JsonNode {
   id?: unknown;
   tier?: unknown;
   budgetMB?: unknown;
-  budgetFraction?: unknown;
+  budgetRelative?: unknown;
   repository?: unknown;
   source?: unknown;
   x?: unknown;
@@ -240,7 +240,7 @@ interface JsonNode {
  * Parses the JSON topology format:
  *   {"name": "...", "provenance": "...", "nodes": [{"id": "a", "tier": "access", "budgetMB": 100,
  *    "source": true}, {"id": "c", "tier": "cloud"}], "links": [{"a": "a", "b": "c", "latencyMs": 5}]}
- * A node needs budgetMB or budgetFraction unless it is a repository (tier cloud or
+ * A node needs budgetMB or budgetRelative unless it is a repository (tier cloud or
  * "repository": true). Without any "source" flag, the non-repository nodes of the lowest tier present
  * are the sources.
  */
@@ -277,7 +277,7 @@ export function parseTopologyJson(text: string, where: string): Topology {
       id: String(n.id ?? ""),
       tier,
       budgetMB: num(n.budgetMB, `nodes[${i}].budgetMB`),
-      budgetFraction: num(n.budgetFraction, `nodes[${i}].budgetFraction`),
+      budgetRelative: num(n.budgetRelative, `nodes[${i}].budgetRelative`),
       repository,
       source: flagged ? n.source === true : false,
       x: num(n.x, `nodes[${i}].x`),
@@ -323,8 +323,8 @@ export function topologyToJson(t: Topology): string {
         id: n.id,
         tier: n.tier,
         ...(n.budgetMB !== undefined ? { budgetMB: n.budgetMB } : {}),
-        ...(n.budgetFraction !== undefined && n.budgetMB === undefined
-          ? { budgetFraction: n.budgetFraction }
+        ...(n.budgetRelative !== undefined && n.budgetMB === undefined
+          ? { budgetRelative: n.budgetRelative }
           : {}),
         ...(n.repository && n.tier !== "cloud" ? { repository: true } : {}),
         source: n.source,

@@ -4,22 +4,25 @@
  * routing path of every node toward its nearest repository (shortest latency, ties broken by node
  * index so that paths never depend on input order beyond it).
  *
- * Budgets are either absolute (MB) or a fraction of the catalog's total model size, resolved when
- * a topology meets a catalog (instance.ts): the built-in topologies use fractions so that the same
- * network is a meaningful allocation problem for a catalog of 100 MB ImageNet models and for one of
- * 100 KB MNIST models alike ([D]).
+ * Budgets are either absolute (MB) or relative, a multiple of the catalog's largest model, resolved
+ * when a topology meets a catalog (instance.ts): the built-in topologies use relative budgets so
+ * that the same network is a meaningful allocation problem for a catalog of 100 MB ImageNet models
+ * and for one of 100 KB MNIST models alike, and more tasks mean more competition for memory ([D]).
  */
 import { fail } from "../core/errors.js";
 
 export const TIERS = ["device", "access", "edge", "regional", "cloud"] as const;
 export type Tier = (typeof TIERS)[number];
 
-/** Default budget of a tier as a fraction of the catalog's total model size ([D]). */
-export const TIER_BUDGET_FRACTION: Record<Tier, number> = {
-  device: 0.05,
-  access: 0.1,
-  edge: 0.25,
-  regional: 0.5,
+/**
+ * Default budget of a tier as a multiple of the catalog's largest model ([D]): an edge server can
+ * hold the largest model and a half, a regional data centre four of them, an access node half of one.
+ */
+export const TIER_BUDGET_RELATIVE: Record<Tier, number> = {
+  device: 0.25,
+  access: 0.5,
+  edge: 1.5,
+  regional: 4,
   cloud: 0,
 };
 
@@ -28,8 +31,8 @@ export interface TopologyNode {
   tier: Tier;
   /** Absolute memory budget in MB. */
   budgetMB?: number;
-  /** Budget as a fraction of the catalog's total model size (used when budgetMB is absent). */
-  budgetFraction?: number;
+  /** Budget as a multiple of the catalog's largest model size (used when budgetMB is absent). */
+  budgetRelative?: number;
   /** Hosts every model with unbounded capacity (tier cloud, or flagged). */
   repository: boolean;
   /** Requests originate here. */
@@ -83,10 +86,13 @@ export function validateTopology(t: Topology, where = `topology ${t.name}`): Top
     if (n.repository) return;
     if (n.budgetMB !== undefined && !(n.budgetMB >= 0 && Number.isFinite(n.budgetMB)))
       fail("INVALID_ARGUMENT", `${at}.budgetMB: expected a finite number >= 0, got ${n.budgetMB}`);
-    if (n.budgetFraction !== undefined && !(n.budgetFraction >= 0 && n.budgetFraction <= 1))
-      fail("INVALID_ARGUMENT", `${at}.budgetFraction: expected a number in [0, 1], got ${n.budgetFraction}`);
-    if (n.budgetMB === undefined && n.budgetFraction === undefined)
-      fail("INVALID_ARGUMENT", `${at}: expected budgetMB or budgetFraction for a non-repository node`);
+    if (n.budgetRelative !== undefined && !(n.budgetRelative >= 0 && Number.isFinite(n.budgetRelative)))
+      fail(
+        "INVALID_ARGUMENT",
+        `${at}.budgetRelative: expected a finite number >= 0, got ${n.budgetRelative}`,
+      );
+    if (n.budgetMB === undefined && n.budgetRelative === undefined)
+      fail("INVALID_ARGUMENT", `${at}: expected budgetMB or budgetRelative for a non-repository node`);
   });
   t.links.forEach((l, i) => {
     const at = `${where}: links[${i}]`;

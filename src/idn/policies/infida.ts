@@ -11,7 +11,8 @@
  *    (online/weighted-kl-projection.ts);
  * 4. every `refresh` slots, draws its integral allocation by size-aware dependent rounding, which
  *    keeps every marginal (P(host m) = y_m) and overshoots the budget by less than the largest
- *    fractional model (online/sized-depround.ts; `overshoot=forbid` drops that last model instead).
+ *    fractional model (online/sized-depround.ts). `overshoot=forbid` drops that last model instead;
+ *    `overshoot=repair` then fills the leftover budget with the largest-y models that fit ([D]).
  *
  * Step size ([D]): eta is dimensionless; node v divides it by the largest g_m / s_m it has seen so
  * far, so the largest exponent of a step is eta whatever the units of cost and size. With a fixed
@@ -30,7 +31,13 @@ export interface InfidaOptions {
   refresh: number;
   /** Floor of every y (keeps models re-learnable). */
   floor: number;
-  overshoot: "allow" | "forbid";
+  overshoot: "allow" | "forbid" | "repair";
+  /**
+   * fresh: every draw uses new random numbers; common: every draw at a node replays the same random
+   * numbers (common random numbers), so a small change of y changes few coin outcomes and few models
+   * are reloaded, while each draw on its own keeps the marginals exactly.
+   */
+  draws: "fresh" | "common";
   seed: number;
 }
 
@@ -62,7 +69,7 @@ export class Infida implements IdnPolicy {
     readonly options: InfidaOptions,
   ) {
     const o = options;
-    this.name = `infida:eta=${o.eta},refresh=${o.refresh},floor=${o.floor},overshoot=${o.overshoot}`;
+    this.name = `infida:eta=${o.eta},refresh=${o.refresh},floor=${o.floor},overshoot=${o.overshoot},draws=${o.draws}`;
     const inst = instance;
     this.y = new Float64Array(inst.pairCount);
     this.x = new Uint8Array(inst.pairCount);
@@ -154,10 +161,13 @@ export class Infida implements IdnPolicy {
     const b = inst.nodePairStart[v + 1];
     const y = this.y.subarray(a, b);
     const sizes = inst.pairSize.subarray(a, b);
-    sizedDepRound(y, sizes, this.rng, this.x.subarray(a, b), b - a, this.work, {
-      forbidOvershoot: this.options.overshoot === "forbid",
+    const x = this.x.subarray(a, b);
+    const rng = this.options.draws === "common" ? new Rng(this.options.seed * 1_000_003 + v) : this.rng;
+    sizedDepRound(y, sizes, rng, x, b - a, this.work, {
+      forbidOvershoot: this.options.overshoot !== "allow",
       budget: inst.budgetMB[v],
     });
+    if (this.options.overshoot === "repair") this.fill(v, x, y, sizes);
     this.draws++;
     const over = inst.usedMB(v, this.x) - inst.budgetMB[v];
     if (over > this.maxOvershootMB) this.maxOvershootMB = over;
@@ -165,6 +175,26 @@ export class Infida implements IdnPolicy {
     if (share > this.maxOvershootShare) this.maxOvershootShare = share;
     const bound = overshootBound(y, sizes) / inst.budgetMB[v];
     if (bound > this.maxBoundShare) this.maxBoundShare = bound;
+  }
+
+  /**
+   * overshoot=repair: after a budget-keeping draw, hosts the not-drawn models with the largest y
+   * that still fit (the draw's leftover budget is otherwise wasted; marginals are biased upward
+   * for large-y models).
+   */
+  private fill(v: number, x: Uint8Array, y: Float64Array, sizes: Float64Array): void {
+    let left = this.instance.budgetMB[v];
+    const rest: number[] = [];
+    for (let j = 0; j < x.length; j++) {
+      if (x[j]) left -= sizes[j];
+      else rest.push(j);
+    }
+    rest.sort((i, j) => y[j] - y[i] || i - j);
+    for (const j of rest)
+      if (sizes[j] <= left + 1e-9) {
+        x[j] = 1;
+        left -= sizes[j];
+      }
   }
 
   stats(): Record<string, number | string | boolean> {
@@ -202,12 +232,19 @@ idnPolicyRegistry.register({
       max: 0.5,
       description: "lower bound of every fractional y (re-learnable models)",
     },
+    draws: {
+      type: "enum",
+      default: "common",
+      values: ["fresh", "common"],
+      description:
+        "fresh random numbers per draw, or the same ones at every draw of a node (fewer reloads, same marginals)",
+    },
     overshoot: {
       type: "enum",
       default: "allow",
-      values: ["allow", "forbid"],
+      values: ["allow", "forbid", "repair"],
       description:
-        "allow: keep marginals, overshoot < largest fractional model; forbid: drop the last model instead",
+        "allow: keep every marginal, overshoot < largest fractional model; forbid: drop that last model instead; repair: forbid, then fill the leftover budget by largest y",
     },
   },
   capabilities: ["online", "fractional"],
@@ -216,7 +253,8 @@ idnPolicyRegistry.register({
       eta: p.eta,
       refresh: p.refresh,
       floor: p.floor,
-      overshoot: p.overshoot as "allow" | "forbid",
+      overshoot: p.overshoot as InfidaOptions["overshoot"],
+      draws: p.draws as InfidaOptions["draws"],
       seed: ctx.seed,
     }),
 });

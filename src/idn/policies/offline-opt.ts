@@ -92,7 +92,10 @@ export function exactOptimum(inst: IdnInstance, trace: IdnTrace, limit: number):
       for (const p of sets[digit[j]]) x[p] = 1;
     });
     const value = objective.value(x);
-    if (value > best.value) best.x.set(x), (best.value = value);
+    if (value > best.value) {
+      best.x.set(x);
+      best.value = value;
+    }
     for (let j = 0; j < digit.length; j++) {
       if (++digit[j] < perNode[j].length) break;
       digit[j] = 0;
