@@ -288,7 +288,11 @@ export function parseTopologyJson(text: string, where: string): Topology {
     const lowest = Math.min(...nodes.filter((n) => !n.repository).map((n) => TIERS.indexOf(n.tier)));
     for (const n of nodes) n.source = !n.repository && TIERS.indexOf(n.tier) === lowest;
   }
-  const ids = new Map(nodes.map((n, i) => [n.id, i]));
+  const ids = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    if (ids.has(n.id)) fail("DUPLICATE_ID", `${where}: nodes[${i}].id: id "${n.id}" is used twice`);
+    ids.set(n.id, i);
+  });
   const links = (raw.links as Array<{ a?: unknown; b?: unknown; latencyMs?: unknown }>).map((l, i) => {
     if (!l || typeof l !== "object")
       fail("BAD_FILE", `${where}: links[${i}]: expected an object, got ${JSON.stringify(l)}`);

@@ -16,6 +16,16 @@ import { parseInteger, parseNumber } from "../args.js";
 import { table } from "../format.js";
 import { progress } from "../progress.js";
 
+/** The command line as the user gave it (the root command's raw arguments), for report headers. */
+function commandLine(cmd: Command): string {
+  let root = cmd;
+  while (root.parent) root = root.parent;
+  const quote = (a: string) => (/^[\w.,:=/-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+  // rawArgs is set by commander's parse() but missing from its typings.
+  const raw = (root as unknown as { rawArgs?: string[] }).rawArgs ?? process.argv.slice(2);
+  return `mammals ${raw.map(quote).join(" ")}`;
+}
+
 export function register(program: Command): void {
   const idn = program
     .command("idn")
@@ -62,7 +72,7 @@ export function register(program: Command): void {
         "  mammals idn simulate --topology tree:depth=3,fanout=10 --catalog published:tasks=4 --trace stationary:requests=1000000 --policies infida,lru --alpha 200\n" +
         "  mammals idn simulate --topology my-net.json --catalog my-models.json --trace my-trace.csv --policies infida:eta=0.2,refresh=5,offline-opt --json",
     )
-    .action((opts) => {
+    .action((opts, cmd: Command) => {
       const slots = opts.slots === undefined ? undefined : parseInteger(opts.slots, "--slots", 1, 10_000_000);
       let bar: ReturnType<typeof progress> | undefined;
       const sim = runIdnSimulationNode({
@@ -79,9 +89,7 @@ export function register(program: Command): void {
           if (done === total) bar.stop();
         },
       });
-      const written = opts.out
-        ? writeIdnOutputs(opts.out, sim, `mammals ${process.argv.slice(2).join(" ")}`)
-        : [];
+      const written = opts.out ? writeIdnOutputs(opts.out, sim, commandLine(cmd)) : [];
       if (opts.json) {
         process.stdout.write(`${idnJsonLine(sim.result)}\n`);
         return;
