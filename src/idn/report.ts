@@ -62,7 +62,8 @@ export function describeIdnRun(r: SimulationResult): string[] {
   const offline = r.results.find((p) => p.spec.startsWith("offline-opt"));
   const lines = [
     `topology ${r.topology}: ${r.nodes} nodes; catalog ${r.catalog}: ${r.models} models; alpha = ${r.alpha} ms per unit of inaccuracy`,
-    `trace ${r.trace}: ${r.requests} requests in ${r.slots} slots over ${r.requestTypes} request types; seed ${r.seed}; ${r.seconds.toFixed(1)} s`,
+    `trace ${r.trace}: ${r.requests} requests in ${r.slots} slots over ${r.requestTypes} request types; seed ${r.seed}; ` +
+      `${r.warmup ? `averages over slots ${r.warmup}..${r.slots - 1} (warm-up ${r.warmup}); ` : ""}${r.seconds.toFixed(1)} s`,
   ];
   if (offline)
     lines.push(

@@ -59,6 +59,8 @@ export interface SimulationResult {
   models: number;
   requestTypes: number;
   seed: number;
+  /** Slots left out of the averages. */
+  warmup: number;
   results: PolicyResult[];
   seconds: number;
 }
@@ -70,6 +72,11 @@ export interface SimulateIdnOptions {
   seed: number;
   /** Called after each slot with the number of slots done. */
   onSlot?: (done: number, total: number) => void;
+  /**
+   * Slots left out of every average (default 0): with W = 1 the first slot, where the online
+   * baselines start empty and INFIDA starts from its uniform allocation, counts for no one.
+   */
+  warmup?: number;
 }
 
 /** Weighted quantile over (value, weight) pairs sorted by value. */
@@ -95,6 +102,13 @@ export function simulateIdn(o: SimulateIdnOptions): SimulationResult {
   const { instance: inst, trace } = o;
   if (o.policies.length === 0) fail("INVALID_ARGUMENT", "IDN simulation: expected at least one policy");
   const T = trace.slots;
+  const W = o.warmup ?? 0;
+  if (!(Number.isInteger(W) && W >= 0 && W < T))
+    fail(
+      "INVALID_ARGUMENT",
+      `IDN simulation: warmup must be an integer in [0, ${T - 1}] (the trace has ${T} slots), got ${W}`,
+    );
+  const counted = T - W;
   const policies: IdnPolicy[] = [];
   const setup: number[] = [];
   const needsReach: boolean[] = [];
@@ -105,6 +119,8 @@ export function simulateIdn(o: SimulateIdnOptions): SimulationResult {
     needsReach.push((idnPolicyRegistry.parse(spec).entry.capabilities ?? []).includes("reach"));
   });
   const tallies = policies.map(() => new ServeTally(inst));
+  // Warm-up slots are served into their own tallies: they feed the time series, not the averages.
+  const warmTallies = W > 0 ? policies.map(() => new ServeTally(inst)) : tallies;
   const series: PolicySeries[] = policies.map(() => ({
     gain: new Float64Array(T),
     costPerRequest: new Float64Array(T),
@@ -131,8 +147,8 @@ export function simulateIdn(o: SimulateIdnOptions): SimulationResult {
       let loaded = 0;
       if (t > 0) for (let p = 0; p < x.length; p++) if (x[p] && !prev[p]) loaded++;
       prev.set(x);
-      loads[k] += loaded;
-      const tally = tallies[k];
+      if (t >= W) loads[k] += loaded;
+      const tally = t >= W ? tallies[k] : warmTallies[k];
       const before = {
         cost: tally.cost,
         requests: tally.requests,
@@ -159,14 +175,14 @@ export function simulateIdn(o: SimulateIdnOptions): SimulationResult {
     const tally = tallies[k];
     const weights = Float64Array.from([...tally.candServed, ...tally.repoServed]);
     const [p50, p99] = weightedQuantiles(latencies, weights, [0.5, 0.99]);
-    const avgGain = tally.gain / T;
-    const refGain = reference >= 0 ? tallies[reference].gain / T : Number.NaN;
+    const avgGain = tally.gain / counted;
+    const refGain = reference >= 0 ? tallies[reference].gain / counted : Number.NaN;
     return {
       policy: o.policies[k],
       spec: idnPolicyRegistry.parse(o.policies[k]).canonical,
       avgGain,
       normalizedGain: reference >= 0 ? (refGain > 0 ? avgGain / refGain : avgGain === 0 ? 1 : 0) : null,
-      loadsPerSlot: loads[k] / T,
+      loadsPerSlot: loads[k] / counted,
       accuracy: tally.requests > 0 ? tally.accuracySum / tally.requests : 0,
       p50Ms: p50,
       p99Ms: p99,
@@ -190,6 +206,7 @@ export function simulateIdn(o: SimulateIdnOptions): SimulationResult {
     models: inst.modelCount,
     requestTypes: inst.typeCount,
     seed: o.seed,
+    warmup: W,
     results,
     seconds: (performance.now() - started) / 1000,
   };

@@ -25,6 +25,8 @@ export interface IdnSimulateOptions {
   /** Slots of a generated trace (default 100); a file trace is cut to its first `slots`. */
   slots?: number;
   seed?: number;
+  /** Slots left out of the averages (default 0; see simulator.ts). */
+  warmup?: number;
   /** Called after every slot (progress bars). */
   onSlot?: (done: number, total: number) => void;
 }
@@ -86,6 +88,6 @@ export function runIdnSimulation(o: IdnSimulateOptions, loaders: IdnLoaders = {}
       trace = truncateTrace(trace, o.slots);
     }
   } else trace = generateTrace(o.trace, { instance, slots: o.slots ?? IDN_DEFAULTS.slots, seed });
-  const result = simulateIdn({ instance, trace, policies, seed, onSlot: o.onSlot });
+  const result = simulateIdn({ instance, trace, policies, seed, onSlot: o.onSlot, warmup: o.warmup });
   return { result, instance, trace };
 }

@@ -63,6 +63,7 @@ export function register(program: Command): void {
       "seed of the trace generator and every policy's random choices",
       String(IDN_DEFAULTS.seed),
     )
+    .option("--warmup <W>", "first slots left out of every average (the online baselines start empty)", "0")
     .option("--out <dir>", "write results.json, series.csv, report.html and topology-<policy>.svg here")
     .addOption(new Option("--json", "print one JSON object on the last line"))
     .addHelpText(
@@ -83,6 +84,7 @@ export function register(program: Command): void {
         alpha: parseNumber(opts.alpha, "--alpha", 0),
         slots,
         seed: parseInteger(opts.seed, "--seed", 0),
+        warmup: parseInteger(opts.warmup, "--warmup", 0),
         onSlot(done, total) {
           bar ??= progress(total, "idn simulate");
           bar.tick(1);
