@@ -67,7 +67,7 @@ export function describeIdnRun(r: SimulationResult): string[] {
   ];
   if (offline)
     lines.push(
-      `offline-opt is ${offline.extra.exact ? "EXACT (exhaustive search)" : `APPROXIMATE; the optimum is at most ${Number(offline.extra.upperBound).toPrecision(6)} per slot`}`,
+      `offline-opt is ${offline.extra.exact ? "EXACT (exhaustive search)" : `APPROXIMATE: over all ${r.slots} slots it gains ${Number(offline.extra.valuePerSlot).toPrecision(6)} per slot and the optimum is at most ${Number(offline.extra.upperBound).toPrecision(6)}`}`,
     );
   return lines;
 }

@@ -262,7 +262,12 @@ idnPolicyRegistry.register({
       name: "offline-opt",
       allocation: () => r.x,
       observe() {},
-      stats: () => ({ exact: r.exact, upperBound: r.upperBound / slots, evaluated: r.evaluated }),
+      stats: () => ({
+        exact: r.exact,
+        valuePerSlot: r.value / slots,
+        upperBound: r.upperBound / slots,
+        evaluated: r.evaluated,
+      }),
     };
   },
 });
