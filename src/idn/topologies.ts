@@ -132,7 +132,7 @@ function backbone(
       const at =
         q.lon === undefined
           ? {}
-          : { x: (q.lon as number) + 1.2 * Math.cos(angle), y: (q.lat as number) + 0.9 * Math.sin(angle) };
+          : { x: (q.lon as number) + 2.4 * Math.cos(angle), y: (q.lat as number) + 1.8 * Math.sin(angle) };
       nodes.push(node(`${q.id}-a${k + 1}`, "access", p.budget, at));
       links.push({ a: nodes.length - 1, b: i, latencyMs: ACCESS_LINK_MS });
     }
@@ -143,7 +143,7 @@ function backbone(
       "cloud",
       "cloud",
       p.budget,
-      c.lon === undefined ? {} : { x: (c.lon as number) + 2, y: (c.lat as number) + 2.5 },
+      c.lon === undefined ? {} : { x: (c.lon as number) + 3, y: (c.lat as number) + 4 },
     ),
   );
   links.push({ a: nodes.length - 1, b: cloudPop, latencyMs: CLOUD_LINK_MS });

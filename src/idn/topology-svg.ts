@@ -70,7 +70,7 @@ export function topologySvg(inst: IdnInstance, allocation: ArrayLike<number>, ti
   const W = Math.min(1800, Math.max(640, 14 * n ** 0.75));
   const H = Math.min(900, Math.max(420, W * 0.55));
   const m = 36;
-  const r = Math.max(2.5, Math.min(12, (W / Math.sqrt(n)) * 0.12));
+  const r = Math.max(2.5, Math.min(9, (W / Math.sqrt(n)) * 0.12));
   const px = (i: number) => m + x[i] * (W - 2 * m);
   const py = (i: number) => m + 18 + y[i] * (H - 2 * m - 40);
   // Accuracy rank of each model within its task: 0 (least accurate) .. 1 (most).
@@ -127,7 +127,7 @@ export function topologySvg(inst: IdnInstance, allocation: ArrayLike<number>, ti
     parts.push(`<text x="${lx + 14}" y="${H - 7}">${esc(task)}</text>`);
   });
   parts.push(
-    `<text x="${W - m}" y="${H - 7}" text-anchor="end">slice = share of budget; darker = more accurate; black = repository</text>`,
+    `<text x="${W - m}" y="${H - 24}" text-anchor="end" fill="#555">slice = share of the node's budget; darker = more accurate within a task; black square = repository</text>`,
   );
   parts.push("</svg>");
   return parts.join("\n");
