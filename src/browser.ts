@@ -35,6 +35,8 @@ export * from "./data/vector-formats.js";
 export * from "./edge/edge-node.js";
 export * from "./edge/histogram.js";
 export * from "./edge/upstream.js";
+// Inference delivery networks, as a namespace (idn.simulateIdn, idn.createTopology, ...).
+export * as idn from "./idn/index.js";
 export * from "./index/factory.js";
 export * from "./index/flat.js";
 export * from "./index/flat-i8.js";

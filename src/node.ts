@@ -7,6 +7,12 @@ export * from "./caching/catalog.node.js";
 export * from "./caching/trace-file.node.js";
 export * from "./data/datasets.node.js";
 export * from "./data/vectors-file.node.js";
+export {
+  readCatalogFile as readIdnCatalogFile,
+  readTopologyFile as readIdnTopologyFile,
+  readTraceFile as readIdnTraceFile,
+} from "./idn/files.node.js";
 export * from "./index/factory.node.js";
+export { runIdnSimulationNode, writeIdnOutputs } from "./jobs/idn-simulate.node.js";
 export * from "./models/io/files.node.js";
 export * from "./models/io/onnx.node.js";

@@ -5,6 +5,7 @@ import { register as benchIndex } from "./bench-index.js";
 import { register as demo } from "./demo.js";
 import { register as exportOnnx } from "./export-onnx.js";
 import { register as finetune } from "./finetune.js";
+import { register as idn } from "./idn.js";
 import { register as knn } from "./knn.js";
 import { register as policies } from "./policies.js";
 import { register as quantize } from "./quantize.js";
@@ -24,4 +25,5 @@ export const COMMANDS: Array<(program: Command) => void> = [
   policies,
   trace,
   analyze,
+  idn,
 ];
