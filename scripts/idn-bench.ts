@@ -13,7 +13,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { table } from "../src/cli/format.js";
+import { table } from "../src/core/format.js";
 import { runIdnSimulation } from "../src/jobs/idn-simulate.js";
 
 function arg(name: string, fallback: string): string {

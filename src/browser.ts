@@ -36,7 +36,7 @@ export * from "./edge/edge-node.js";
 export * from "./edge/histogram.js";
 export * from "./edge/upstream.js";
 // Inference delivery networks, as a namespace (idn.simulateIdn, idn.createTopology, ...).
-export * as idn from "./idn/index.js";
+export * as idn from "./idn/all.js";
 export * from "./index/factory.js";
 export * from "./index/flat.js";
 export * from "./index/flat-i8.js";

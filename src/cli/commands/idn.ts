@@ -4,7 +4,7 @@
  * one JSON line (--json) or report files (--out); a progress bar on stderr when it is a TTY.
  */
 import type { Command } from "commander";
-import { Option } from "commander";
+import { table } from "../../core/format.js";
 import { catalogRegistry } from "../../idn/catalogs.js";
 import { idnPolicyRegistry } from "../../idn/policies.js";
 import { describeIdnRun, IDN_HEADERS, idnJsonLine, idnRows } from "../../idn/report.js";
@@ -12,9 +12,9 @@ import { topologyRegistry } from "../../idn/topologies.js";
 import { traceRegistry } from "../../idn/traces.js";
 import { IDN_DEFAULTS } from "../../jobs/idn-simulate.js";
 import { runIdnSimulationNode, writeIdnOutputs } from "../../jobs/idn-simulate.node.js";
-import { parseInteger, parseNumber } from "../args.js";
-import { table } from "../format.js";
-import { progress } from "../progress.js";
+import { parseInteger, parseNumber, parseSeed } from "../../jobs/parse.js";
+import { jsonFlag, seedFlag } from "../flags.js";
+import { progressBars } from "../progress.js";
 
 /** The command line as the user gave it (the root command's raw arguments), for report headers. */
 function commandLine(cmd: Command): string {
@@ -58,14 +58,12 @@ export function register(program: Command): void {
       "--slots <T>",
       `time slots of a generated trace (default ${IDN_DEFAULTS.slots}); cuts a file trace`,
     )
-    .option(
-      "--seed <s>",
-      "seed of the trace generator and every policy's random choices",
-      String(IDN_DEFAULTS.seed),
+    .addOption(
+      seedFlag("seed of the trace generator and every policy's random choices", String(IDN_DEFAULTS.seed)),
     )
     .option("--warmup <W>", "first slots left out of every average (the online baselines start empty)", "0")
     .option("--out <dir>", "write results.json, series.csv, report.html and topology-<policy>.svg here")
-    .addOption(new Option("--json", "print one JSON object on the last line"))
+    .addOption(jsonFlag())
     .addHelpText(
       "after",
       "\nExamples:\n" +
@@ -75,20 +73,19 @@ export function register(program: Command): void {
     )
     .action((opts, cmd: Command) => {
       const slots = opts.slots === undefined ? undefined : parseInteger(opts.slots, "--slots", 1, 10_000_000);
-      let bar: ReturnType<typeof progress> | undefined;
+      const bars = progressBars();
       const sim = runIdnSimulationNode({
         topology: opts.topology,
         catalog: opts.catalog,
         trace: opts.trace,
         policies: opts.policies,
-        alpha: parseNumber(opts.alpha, "--alpha", 0),
+        alpha: parseNumber(opts.alpha, "--alpha", { min: 0 }),
         slots,
-        seed: parseInteger(opts.seed, "--seed", 0),
+        seed: parseSeed(opts.seed),
         warmup: parseInteger(opts.warmup, "--warmup", 0),
         onSlot(done, total) {
-          bar ??= progress(total, "idn simulate");
-          bar.tick(1);
-          if (done === total) bar.stop();
+          bars.onProgress(done, total, "idn simulate");
+          if (done === total) bars.stop();
         },
       });
       const written = opts.out ? writeIdnOutputs(opts.out, sim, commandLine(cmd)) : [];

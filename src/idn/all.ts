@@ -3,7 +3,6 @@
  * from the package's browser entry as the `idn` namespace: its names (Catalog, generateTrace, ...)
  * would otherwise collide with the similarity-caching simulator's.
  */
-export * from "../jobs/idn-simulate.js";
 export * from "./catalog.js";
 export * from "./catalog-published.js";
 export * from "./catalogs.js";
