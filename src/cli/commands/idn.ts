@@ -29,7 +29,13 @@ function commandLine(cmd: Command): string {
 export function register(program: Command): void {
   const idn = program
     .command("idn")
-    .description("inference delivery networks: place models on network nodes online (INFIDA and baselines)");
+    .description("inference delivery networks: place models on network nodes online (INFIDA and baselines)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  mammals idn simulate --topology abilene --catalog published --trace stationary --policies infida,lru,offline-opt\n" +
+        "  mammals idn describe",
+    );
 
   idn
     .command("simulate")
@@ -102,6 +108,7 @@ export function register(program: Command): void {
   idn
     .command("describe")
     .description("list the IDN topologies, model catalogs, traces and policies with their parameters")
+    .addHelpText("after", "\nExamples:\n  mammals idn describe\n  mammals idn describe | less")
     .action(() => {
       const blocks = [
         ["Topologies (--topology)", topologyRegistry.describe()],
