@@ -29,6 +29,7 @@ export * from "./engine/layers.js";
 export * from "./engine/matmul.js";
 export * from "./engine/network.js";
 export * from "./engine/optim.js";
+export * from "./engine/softmax.js";
 export * from "./engine/trainer.js";
 export { type WasmGemm, wasmGemm } from "./engine/wasm-gemm.js";
 export * from "./evaluate.js";

@@ -1,5 +1,6 @@
 /**
- * Layers of the training engine: Dense (affine) and ReLU, plus the softmax cross-entropy loss.
+ * Layers of the training engine: Dense (affine) and ReLU. The softmax and its cross-entropy
+ * losses are in softmax.ts.
  *
  * A layer transforms a minibatch of n row-major rows. Layers hold no activations: the network
  * owns one buffer per layer boundary (see network.ts) and passes a layer its input and output
@@ -230,97 +231,4 @@ export class ReLU implements Layer {
     const len = n * this.inputDim;
     for (let i = 0; i < len; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
   }
-}
-
-/**
- * Softmax of each of n rows of `logits` (n×k) into `proba`, via the stable log-sum-exp
- * (subtract the row max before exponentiating, so no exp overflows).
- */
-export function softmaxRows(logits: Float32Array, proba: Float32Array, n: number, k: number): void {
-  for (let r = 0; r < n; r++) {
-    const o = r * k;
-    let max = logits[o];
-    for (let j = 1; j < k; j++) if (logits[o + j] > max) max = logits[o + j];
-    let sum = 0;
-    for (let j = 0; j < k; j++) {
-      const e = Math.exp(logits[o + j] - max);
-      proba[o + j] = e;
-      sum += e;
-    }
-    const inv = 1 / sum;
-    for (let j = 0; j < k; j++) proba[o + j] *= inv;
-  }
-}
-
-/**
- * Mean cross-entropy of softmax(logits) against integer labels, computed as
- * logsumexp(z) - z_y (stable). Writes dL/dlogits = scale · (softmax - onehot) / n into `dLogits`
- * when given (`scale` weights this loss in a sum of losses, e.g. ProjectionNet's λ's; with
- * `accumulate` the gradient is added to what `dLogits` holds). Returns the mean loss (unscaled).
- */
-export function softmaxCrossEntropy(
-  logits: Float32Array,
-  labels: ArrayLike<number>,
-  n: number,
-  k: number,
-  dLogits: Float32Array | null,
-  scale = 1,
-  accumulate = false,
-): number {
-  let total = 0;
-  const g = scale / n;
-  for (let r = 0; r < n; r++) {
-    const o = r * k;
-    const y = labels[r];
-    check(Number.isInteger(y) && y >= 0 && y < k, () => `softmaxCrossEntropy: label ${y} not in [0, ${k})`);
-    let max = logits[o];
-    for (let j = 1; j < k; j++) if (logits[o + j] > max) max = logits[o + j];
-    let sum = 0;
-    for (let j = 0; j < k; j++) sum += Math.exp(logits[o + j] - max);
-    const lse = max + Math.log(sum);
-    total += lse - logits[o + y];
-    if (dLogits) {
-      for (let j = 0; j < k; j++) {
-        const d = Math.exp(logits[o + j] - lse) * g;
-        dLogits[o + j] = accumulate ? dLogits[o + j] + d : d;
-      }
-      dLogits[o + y] -= g;
-    }
-  }
-  return total / n;
-}
-
-/**
- * Mean cross-entropy of softmax(logits) against soft targets (rows of `targets` sum to 1), the
- * distillation loss: sum_j -t_j log p_j. Gradient scale · (softmax - t) / n into `dLogits`,
- * added to what is there when `accumulate` (so several losses on the same logits can be summed).
- */
-export function softCrossEntropy(
-  logits: Float32Array,
-  targets: Float32Array,
-  n: number,
-  k: number,
-  dLogits: Float32Array | null,
-  scale = 1,
-  accumulate = false,
-): number {
-  let total = 0;
-  const g = scale / n;
-  for (let r = 0; r < n; r++) {
-    const o = r * k;
-    let max = logits[o];
-    for (let j = 1; j < k; j++) if (logits[o + j] > max) max = logits[o + j];
-    let sum = 0;
-    for (let j = 0; j < k; j++) sum += Math.exp(logits[o + j] - max);
-    const lse = max + Math.log(sum);
-    for (let j = 0; j < k; j++) {
-      const t = targets[o + j];
-      total += t * (lse - logits[o + j]);
-      if (dLogits) {
-        const d = (Math.exp(logits[o + j] - lse) - t) * g;
-        dLogits[o + j] = accumulate ? dLogits[o + j] + d : d;
-      }
-    }
-  }
-  return total / n;
 }

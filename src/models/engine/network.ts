@@ -16,7 +16,8 @@ import { checkVector } from "../../core/vectors.js";
 import type { LabeledSplit } from "../../data/types.js";
 import type { ModelFile, StorableModel } from "../io/format.js";
 import type { Model } from "../types.js";
-import { Dense, type Layer, type Param, softmaxCrossEntropy, softmaxRows } from "./layers.js";
+import { Dense, type Layer, type Param } from "./layers.js";
+import { softmaxCrossEntropy, softmaxRows } from "./softmax.js";
 
 /** Buffers for one minibatch of up to `capacity` rows. */
 export interface Workspace {

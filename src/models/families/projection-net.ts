@@ -14,7 +14,8 @@
  */
 import { check, fail } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
-import { type FloatDense, softmaxInPlace } from "../int8/quantize.js";
+import { softmaxInPlace } from "../engine/softmax.js";
+import type { FloatDense } from "../int8/quantize.js";
 import type { Model } from "../types.js";
 
 export type HyperplaneKind = "gaussian" | "sparse";

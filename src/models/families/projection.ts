@@ -16,16 +16,9 @@ import { check, fail } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import { formatParams, type ParamSchema, parseParams } from "../../core/spec.js";
 import type { LabeledSplit } from "../../data/types.js";
-import {
-  Dense,
-  type Layer,
-  type Param,
-  ReLU,
-  softCrossEntropy,
-  softmaxCrossEntropy,
-  softmaxRows,
-} from "../engine/layers.js";
+import { Dense, type Layer, type Param, ReLU } from "../engine/layers.js";
 import { argmax, Sequential } from "../engine/network.js";
+import { softCrossEntropy, softmaxCrossEntropy, softmaxRows } from "../engine/softmax.js";
 import { runTraining, type TrainingTask } from "../engine/trainer.js";
 import type { FloatDense } from "../int8/quantize.js";
 import { type ModelFile, tensorOf } from "../io/format.js";

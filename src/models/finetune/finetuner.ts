@@ -22,6 +22,7 @@
 import { check, fail } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import type { LabeledSplit } from "../../data/types.js";
+import { softmaxInPlace } from "../engine/softmax.js";
 import { MAX_INT32_BIAS } from "../int8/kernels.js";
 import type { LayerPlan } from "./scheme.js";
 
@@ -418,12 +419,4 @@ export class FineTuner {
 function clampRound(v: number, limit: number): number {
   const r = Math.round(v);
   return Math.min(limit, Math.max(-limit, r));
-}
-
-function softmaxInPlace(a: Float32Array): void {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < a.length; i++) if (a[i] > max) max = a[i];
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i] = Math.exp(a[i] - max);
-  for (let i = 0; i < a.length; i++) a[i] /= sum;
 }

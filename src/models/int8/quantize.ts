@@ -11,6 +11,7 @@
  * `bytes` counts what is stored: 1 byte per weight, 4 per scale, 4 per int32 bias.
  */
 import { check, fail } from "../../core/errors.js";
+import { softmaxInPlace, softmaxRows } from "../engine/softmax.js";
 import { type ModelFile, type StorableModel, type Tensor, tensorOf } from "../io/format.js";
 import type { Model } from "../types.js";
 import {
@@ -319,20 +320,6 @@ export function outBuffer(out: Float32Array | undefined, length: number, what: s
   return out;
 }
 
-/** In-place numerically stable softmax of v[o..o+n). */
-export function softmaxInPlace(v: Float32Array, n = v.length, o = 0): Float32Array {
-  let m = Number.NEGATIVE_INFINITY;
-  for (let c = 0; c < n; c++) if (v[o + c] > m) m = v[o + c];
-  let s = 0;
-  for (let c = 0; c < n; c++) {
-    const e = Math.exp(v[o + c] - m);
-    v[o + c] = e;
-    s += e;
-  }
-  for (let c = 0; c < n; c++) v[o + c] /= s;
-  return v;
-}
-
 export interface QuantizedNetworkInfo {
   /** Family of the float model it came from ("logreg", "mlp", ...). */
   kind: string;
@@ -395,7 +382,7 @@ export abstract class QuantizedStackModel implements Model {
     const k = this.numClasses;
     const out = new Float32Array(n * k);
     this.stack.forwardBatch(this.stackInputBatch(x, n), n, out);
-    for (let i = 0; i < n; i++) softmaxInPlace(out, k, i * k);
+    softmaxRows(out, out, n, k);
     return out;
   }
 
