@@ -25,6 +25,7 @@
  * - files.node.ts readModelFile / writeModelFile (Node only; not exported here).
  */
 
+export * from "./engine/dense-layer.js";
 export * from "./engine/layers.js";
 export * from "./engine/matmul.js";
 export * from "./engine/network.js";

@@ -6,28 +6,12 @@
 import { statSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { fail } from "../../core/errors.js";
-import { tunableLayers } from "../../models/finetune/run.js";
-import { dequantizeStack, QuantizedNetwork } from "../../models/int8/quantize.js";
 import { readModelFile } from "../../models/io/files.node.js";
-import { type DenseLayerSpec, exportMlpOnnx, ONNX_OPSET } from "../../models/io/onnx-export.js";
-import type { Model } from "../../models/types.js";
+import { denseLayersOf, exportMlpOnnx, ONNX_OPSET } from "../../models/io/onnx-export.js";
 import { bytesHuman, table } from "../format.js";
 
-/** The dense layers of a float or int8 (dequantized) MLP, W out x in. */
-export function denseLayersOf(model: Model): DenseLayerSpec[] {
-  if (model instanceof QuantizedNetwork) {
-    return dequantizeStack(model.stack).map((l) => {
-      const W = new Float32Array(l.inDim * l.outDim);
-      for (let j = 0; j < l.inDim; j++)
-        for (let o = 0; o < l.outDim; o++) W[o * l.inDim + j] = l.wt[j * l.outDim + o];
-      return { W, b: l.b, inDim: l.inDim, outDim: l.outDim, relu: l.relu };
-    });
-  }
-  return tunableLayers(model).map((l) => {
-    if (l.kind !== "float") return fail("UNSUPPORTED", `export-onnx: unexpected int8 layer in ${model.spec}`);
-    return { W: l.W, b: l.b, inDim: l.inDim, outDim: l.outDim, relu: l.relu };
-  });
-}
+/** Kept here for callers of the command module; the function lives with the ONNX writer. */
+export { denseLayersOf };
 
 export interface ExportOnnxResult {
   model: string;

@@ -16,6 +16,7 @@ import { checkVector } from "../../core/vectors.js";
 import type { LabeledSplit } from "../../data/types.js";
 import type { ModelFile, StorableModel } from "../io/format.js";
 import type { Model } from "../types.js";
+import type { DenseLayer } from "./dense-layer.js";
 import { Dense, type Layer, type Param } from "./layers.js";
 import { softmaxCrossEntropy, softmaxRows } from "./softmax.js";
 
@@ -62,6 +63,24 @@ export class Sequential implements Model, StorableModel {
     this.numClasses = layers[layers.length - 1].outputDim;
     this.embedDim = layers[head].inputDim;
     this.one = layers.map((l) => new Float32Array(l.outputDim));
+  }
+
+  /**
+   * The network as the shared float representation: each Dense layer with the ReLU that follows
+   * it folded in. Views of the params, not copies, so what is done to them (fine-tuning) is done
+   * to the network. Throws UNSUPPORTED for any other layer; `what` says who asked.
+   */
+  denseLayers(what: string): DenseLayer[] {
+    const out: DenseLayer[] = [];
+    this.layers.forEach((layer, i) => {
+      if (layer instanceof Dense) out.push(layer.asDenseLayer(this.layers[i + 1]?.kind === "relu"));
+      else if (layer.kind !== "relu" || !(this.layers[i - 1] instanceof Dense))
+        fail(
+          "UNSUPPORTED",
+          `${what}: layer ${i} of ${this.spec} is a "${layer.kind}" layer; only Dense layers, each optionally followed by ReLU, have a dense form`,
+        );
+    });
+    return out;
   }
 
   /** Every parameter tensor, in layer order. */
