@@ -96,13 +96,13 @@ export class Sequential implements Model, StorableModel {
   // ---- Single example (serving hot path) ---------------------------------------------------
 
   predictProba(x: Float32Array, out?: Float32Array): Float32Array {
-    const proba = this.outBuffer(out, this.numClasses, "predictProba");
+    const proba = outBuffer(out, this.numClasses, "predictProba");
     this.forwardOne(x, null, proba);
     return proba;
   }
 
   embed(x: Float32Array, out?: Float32Array): Float32Array {
-    const e = this.outBuffer(out, this.embedDim, "embed");
+    const e = outBuffer(out, this.embedDim, "embed");
     this.forwardOne(x, e, null);
     return e;
   }
@@ -112,17 +112,10 @@ export class Sequential implements Model, StorableModel {
     embedOut?: Float32Array,
     probaOut?: Float32Array,
   ): { embedding: Float32Array; proba: Float32Array } {
-    const embedding = this.outBuffer(embedOut, this.embedDim, "embedAndPredict embedOut");
-    const proba = this.outBuffer(probaOut, this.numClasses, "embedAndPredict probaOut");
+    const embedding = outBuffer(embedOut, this.embedDim, "embedAndPredict embedOut");
+    const proba = outBuffer(probaOut, this.numClasses, "embedAndPredict probaOut");
     this.forwardOne(x, embedding, proba);
     return { embedding, proba };
-  }
-
-  private outBuffer(out: Float32Array | undefined, len: number, what: string): Float32Array {
-    if (out === undefined) return new Float32Array(len);
-    if (out.length !== len)
-      fail("DIMENSION_MISMATCH", `${what}: out buffer has ${out.length} entries, expected ${len}`);
-    return out;
   }
 
   /** One example through the layers, fusing Dense+ReLU; stops after the embedding if no proba wanted. */
@@ -295,6 +288,14 @@ export class Sequential implements Model, StorableModel {
       tensors: this.params().map((p) => ({ name: p.name, shape: [...p.shape], data: p.value })),
     };
   }
+}
+
+/** The caller's output buffer after checking its length, or a new one. */
+export function outBuffer(out: Float32Array | undefined, length: number, what: string): Float32Array {
+  if (out === undefined) return new Float32Array(length);
+  if (out.length !== length)
+    fail("DIMENSION_MISMATCH", `${what}: out buffer has ${out.length} entries, expected ${length}`);
+  return out;
 }
 
 export function argmax(a: ArrayLike<number>, offset = 0, k = a.length - offset): number {

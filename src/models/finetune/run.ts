@@ -10,7 +10,7 @@ import { Rng } from "../../core/rng.js";
 import { type LabeledSplit, takeRows } from "../../data/types.js";
 import { Dense } from "../engine/layers.js";
 import { argmax, Sequential } from "../engine/network.js";
-import { type FloatDense, QuantizedNetwork } from "../int8/quantize.js";
+import { QuantizedNetwork } from "../int8/network.js";
 import type { Model } from "../types.js";
 import { FineTuner, type MemCategory, type TunableLayer, type TuneOptimizer } from "./finetuner.js";
 import { formatScheme, type PlanLayer, parseUpdateScheme, planUpdate } from "./scheme.js";
@@ -161,20 +161,15 @@ export function sampleRows(split: LabeledSplit, m: number, seed: number): Labele
   return takeRows(split, rows);
 }
 
-/** A float network's dense layers, input-major, as int8.ts's quantizer takes them. */
-export function floatStackOf(model: Model): FloatDense[] {
-  return tunableLayers(model).map((l) => {
-    if (l.kind !== "float") return fail("INVALID_ARGUMENT", `${model.spec} is already int8`);
-    const wt = new Float32Array(l.inDim * l.outDim);
-    for (let o = 0; o < l.outDim; o++)
-      for (let j = 0; j < l.inDim; j++) wt[j * l.outDim + o] = l.W[o * l.inDim + j];
-    return { inDim: l.inDim, outDim: l.outDim, wt, b: Float32Array.from(l.b), relu: l.relu };
-  });
-}
-
 /** The int8 form of a float MLP / logreg, activation scales calibrated on the first n rows of `calib`. */
 export function quantizeForDevice(model: Model, calib: LabeledSplit, n: number): QuantizedNetwork {
-  return QuantizedNetwork.fromFloat(floatStackOf(model), calib.x, Math.min(n, calib.n), {
+  if (model instanceof QuantizedNetwork) return fail("INVALID_ARGUMENT", `${model.spec} is already int8`);
+  if (!(model instanceof Sequential))
+    return fail(
+      "UNSUPPORTED",
+      `int8: cannot quantize "${model.kind}" (${model.spec}) for the device; expected logreg or mlp`,
+    );
+  return QuantizedNetwork.fromFloat(model.denseLayers("int8"), calib.x, Math.min(n, calib.n), {
     kind: model.kind,
     spec: model.spec,
   });

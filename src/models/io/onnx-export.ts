@@ -14,7 +14,8 @@
 import { check, fail } from "../../core/errors.js";
 import { checkDenseChain, type DenseLayer } from "../engine/dense-layer.js";
 import { Sequential } from "../engine/network.js";
-import { dequantizeStack, QuantizedNetwork } from "../int8/quantize.js";
+import { QuantizedNetwork } from "../int8/network.js";
+import { dequantizeStack } from "../int8/quantize.js";
 import type { Model } from "../types.js";
 
 export interface OnnxExportOptions {
@@ -156,14 +157,7 @@ function node(
  * float network's own arrays, or the int8 layers dequantized (W = s_W · W̄, b = s_W · s_x · b̄).
  */
 export function denseLayersOf(model: Model): DenseLayer[] {
-  if (model instanceof QuantizedNetwork) {
-    return dequantizeStack(model.stack).map((l) => {
-      const W = new Float32Array(l.inDim * l.outDim);
-      for (let j = 0; j < l.inDim; j++)
-        for (let o = 0; o < l.outDim; o++) W[o * l.inDim + j] = l.wt[j * l.outDim + o];
-      return { W, b: l.b, inDim: l.inDim, outDim: l.outDim, relu: l.relu };
-    });
-  }
+  if (model instanceof QuantizedNetwork) return dequantizeStack(model.stack);
   if (model instanceof Sequential) return model.denseLayers("ONNX export");
   return fail(
     "UNSUPPORTED",
