@@ -10,11 +10,11 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { denseLayersOf } from "../src/cli/commands/export-onnx.js";
 import { Rng } from "../src/core/rng.js";
 import { loadDataset } from "../src/data/datasets.node.js";
 import { type LabeledSplit, takeRows } from "../src/data/types.js";
 import {
+  denseLayersOf,
   exportMlpOnnx,
   finetuneModel,
   loadModel,

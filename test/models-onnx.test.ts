@@ -15,7 +15,7 @@ import type { Sequential } from "../src/models/engine/network.js";
 import { quantizeForDevice } from "../src/models/finetune/run.js";
 import { writeModelFile } from "../src/models/io/files.node.js";
 import { OnnxModel } from "../src/models/io/onnx.node.js";
-import { exportMlpOnnx } from "../src/models/io/onnx-export.js";
+import { denseLayersOf, exportMlpOnnx } from "../src/models/io/onnx-export.js";
 import { createModel } from "../src/models/registry.js";
 import type { Model } from "../src/models/types.js";
 
@@ -103,7 +103,6 @@ describe.skipIf(!hasOrt)("ONNX export and OnnxModel", () => {
     const q = quantizeForDevice(native, calib, 50);
     const file = join(dir, "q.onnx");
     // the int8 model quantizes activations, the export does not: compare with the float network instead
-    const { denseLayersOf } = await import("../src/cli/commands/export-onnx.js");
     writeFileSync(file, exportMlpOnnx(denseLayersOf(q)));
     const onnx = await load(file);
     const x = inputs(10, 12, 9);
@@ -114,7 +113,6 @@ describe.skipIf(!hasOrt)("ONNX export and OnnxModel", () => {
 
   it("a model with a fixed batch size is fed in zero-padded chunks", async () => {
     const native = createModel("mlp:8", { inputDim: 5, numClasses: 3 }, 4);
-    const { denseLayersOf } = await import("../src/cli/commands/export-onnx.js");
     const m = await load(exportMlpOnnx(denseLayersOf(native), { batchSize: 4 }));
     expect(m.fixedBatch).toBe(4);
     const x = inputs(10, 5, 8);
@@ -126,10 +124,7 @@ describe.skipIf(!hasOrt)("ONNX export and OnnxModel", () => {
   it("softmax option turns a logits output into probabilities; output names are configurable", async () => {
     const native = createModel("mlp:6", { inputDim: 4, numClasses: 3 }, 1);
     const file = join(dir, "soft.onnx");
-    writeFileSync(
-      file,
-      exportMlpOnnx((await import("../src/cli/commands/export-onnx.js")).denseLayersOf(native)),
-    );
+    writeFileSync(file, exportMlpOnnx(denseLayersOf(native)));
     const m = await load(file, { probabilities: "embedding", embedding: "embedding", softmax: true });
     const x = inputs(1, 4, 4);
     const e = native.embed(x);
@@ -153,7 +148,7 @@ describe.skipIf(!hasOrt)("ONNX export and OnnxModel", () => {
     await expectError(load(junk), "BAD_FILE", /junk\.onnx: onnxruntime could not load/);
     await expectError(load(join(dir, "missing.onnx")), "BAD_FILE", /no such \.onnx file/);
     const native = createModel("mlp:4", { inputDim: 3, numClasses: 2 }, 1);
-    const good = exportMlpOnnx((await import("../src/cli/commands/export-onnx.js")).denseLayersOf(native));
+    const good = exportMlpOnnx(denseLayersOf(native));
     await expectError(
       load(good, { probabilities: "scores" }),
       "BAD_FILE",

@@ -69,6 +69,10 @@ export class Dense implements Layer {
   readonly weight: Param;
   readonly bias: Param;
   readonly params: readonly Param[];
+  /** The params' arrays as a DenseLayer (without the ReLU, which is a separate engine layer). */
+  private readonly view: DenseLayer;
+  /** Gather buffers of the single-row path, made on its first call. */
+  private scratch: GatherScratch | null = null;
 
   constructor(
     readonly inputDim: number,
@@ -137,9 +141,6 @@ export class Dense implements Layer {
   asDenseLayer(relu: boolean): DenseLayer {
     return { ...this.view, relu };
   }
-
-  private readonly view: DenseLayer;
-  private scratch: GatherScratch | null = null;
 }
 
 /** y = max(0, x). Its backward pass reads the saved output: dx = dy where y > 0. */

@@ -2,7 +2,7 @@
  * On-device fine-tuning under a memory budget (Lin et al., NeurIPS 2022; TinyTL, Cai et al. 2020).
  *
  * A {@link FineTuner} updates a stack of dense layers in place, following a plan (which biases and
- * which weight columns, see finetune-scheme.ts). It allocates every buffer a training step needs
+ * which weight columns, see scheme.ts). It allocates every buffer a training step needs
  * when it is built and records each in a {@link MemoryLedger}; nothing is allocated inside a step,
  * so the ledger total is the step's peak (JS object headers aside). What it keeps is only what the
  * plan needs: the backward pass stops at the lowest updated layer; a layer whose weights are frozen
