@@ -37,7 +37,7 @@
  * int8/       kernels.ts: int8 × int8 → int32 products, (re)quantization, per-channel scales.
  *             quantize.ts: QuantizedLayer, calibration, quantizeLayer / dequantizeLayer.
  *             stack.ts: QuantizedStack (runs the layers) and its file tensors. network.ts:
- *             QuantizedStackModel, QuantizedNetwork. projection.ts: QuantizedProjectionNet.
+ *             QuantizedStackModel, QuantizedNetwork. projection-net.ts: QuantizedProjectionNet.
  *             family.ts: quantizeModel and the `int8:SPEC` family.
  * finetune/   scheme.ts: update schemes and their plans. finetuner.ts: FineTuner (memory
  *             ledger, QAS for int8). run.ts: the fine-tuning scenario under a budget.
@@ -68,7 +68,7 @@ export * from "./finetune/shift.js";
 export * from "./int8/family.js";
 export * from "./int8/kernels.js";
 export * from "./int8/network.js";
-export * from "./int8/projection.js";
+export * from "./int8/projection-net.js";
 export * from "./int8/quantize.js";
 export * from "./int8/stack.js";
 export * from "./io/format.js";

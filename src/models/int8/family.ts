@@ -24,7 +24,7 @@ import {
   registerModelFamily,
 } from "../registry.js";
 import type { Model } from "../types.js";
-import { QuantizedProjectionNet } from "./projection.js";
+import { QuantizedProjectionNet } from "./projection-net.js";
 
 /** Calibration rows drawn from the training split by default. */
 export const DEFAULT_CALIBRATION_ROWS = 2000;
