@@ -11,30 +11,26 @@ import { MammalsError } from "../src/core/errors.js";
 import { Rng } from "../src/core/rng.js";
 import type { LabeledSplit } from "../src/data/types.js";
 import { runFinetune } from "../src/jobs/finetune.node.js";
-import {
-  FineTuner,
-  type FloatLayer,
-  type Int8Layer,
-  qasFactors,
-  type TunableLayer,
-} from "../src/models/finetune/finetuner.js";
+import type { DenseLayer } from "../src/models/engine/dense-layer.js";
+import { FineTuner, qasFactors, type TunableLayer } from "../src/models/finetune/finetuner.js";
 import { planView, tunerWithinBudget } from "../src/models/finetune/run.js";
 import { parseUpdateScheme, planUpdate } from "../src/models/finetune/scheme.js";
 import { shiftSplit } from "../src/models/finetune/shift.js";
+import { isQuantizedLayer, type QuantizedLayer } from "../src/models/int8/quantize.js";
 import { writeModelFile } from "../src/models/io/files.node.js";
 import { createModel } from "../src/models/registry.js";
 
-function floatNet(dims: number[], seed: number): FloatLayer[] {
+function floatNet(dims: number[], seed: number): DenseLayer[] {
   const rng = new Rng(seed);
   return dims.slice(1).map((out, i) => {
     const inDim = dims[i];
     const W = Float32Array.from({ length: out * inDim }, () => rng.normal() * Math.sqrt(2 / inDim));
     const b = Float32Array.from({ length: out }, () => rng.normal() * 0.1);
-    return { kind: "float", inDim, outDim: out, relu: i < dims.length - 2, W, b };
+    return { inDim, outDim: out, relu: i < dims.length - 2, W, b };
   });
 }
 
-function int8Net(dims: number[], seed: number): Int8Layer[] {
+function int8Net(dims: number[], seed: number): QuantizedLayer[] {
   const rng = new Rng(seed);
   return dims.slice(1).map((out, i) => {
     const inDim = dims[i];
@@ -42,7 +38,6 @@ function int8Net(dims: number[], seed: number): Int8Layer[] {
     const wScale = Float32Array.from({ length: out }, () => 0.002 + 0.01 * rng.next());
     const bias = Int32Array.from({ length: out }, () => rng.int(2001) - 1000);
     return {
-      kind: "int8",
       inDim,
       outDim: out,
       relu: i < dims.length - 2,
@@ -139,8 +134,8 @@ describe("each scheme changes only its parameters", () => {
       it(`${kind} ${scheme}`, () => {
         const layers = kind === "float" ? floatNet([16, 8, 6, 4], 5) : int8Net([16, 8, 6, 4], 5);
         const plans = planUpdate(layers.map(planView), parseUpdateScheme(scheme));
-        const wOf = (l: TunableLayer) => (l.kind === "float" ? l.W : l.wt);
-        const bOf = (l: TunableLayer) => (l.kind === "float" ? l.b : l.bias);
+        const wOf = (l: TunableLayer) => (isQuantizedLayer(l) ? l.wt : l.W);
+        const bOf = (l: TunableLayer) => (isQuantizedLayer(l) ? l.bias : l.b);
         const before = layers.map((l) => ({ w: wOf(l).slice(), b: bOf(l).slice() }));
         // int8 steps must move whole integer units: a large lr makes every planned entry move.
         const t = new FineTuner(layers, plans, { optimizer: "sgd" });
@@ -150,7 +145,7 @@ describe("each scheme changes only its parameters", () => {
           const w = wOf(l);
           for (let o = 0; o < l.outDim; o++)
             for (let j = 0; j < l.inDim; j++) {
-              const at = l.kind === "float" ? o * l.inDim + j : j * l.outDim + o;
+              const at = isQuantizedLayer(l) ? j * l.outDim + o : o * l.inDim + j;
               if (!cols.has(j)) expect(Object.is(w[at], before[i].w[at])).toBe(true);
             }
           if (!plans[i].bias) expect(Array.from(bOf(l))).toEqual(Array.from(before[i].b));
@@ -198,7 +193,7 @@ describe("budget", () => {
 });
 
 /** Loss of one example through float layers (double accumulation for finite differences). */
-function lossOf(layers: FloatLayer[], x: Float32Array, y: number): number {
+function lossOf(layers: DenseLayer[], x: Float32Array, y: number): number {
   let a = Array.from(x);
   layers.forEach((l) => {
     const z = Array.from({ length: l.outDim }, (_, o) => {
@@ -214,13 +209,13 @@ function lossOf(layers: FloatLayer[], x: Float32Array, y: number): number {
 }
 
 /** The same int8 net as float layers: W = s_W * W̄, b = s_W * s_x * b̄ (out x in). */
-function dequantized(layers: Int8Layer[]): FloatLayer[] {
+function dequantized(layers: QuantizedLayer[]): DenseLayer[] {
   return layers.map((l) => {
     const W = new Float32Array(l.inDim * l.outDim);
     for (let o = 0; o < l.outDim; o++)
       for (let j = 0; j < l.inDim; j++) W[o * l.inDim + j] = l.wt[j * l.outDim + o] * l.wScale[o];
     const b = Float32Array.from(l.bias, (v, o) => v * l.wScale[o] * l.inScale);
-    return { kind: "float", inDim: l.inDim, outDim: l.outDim, relu: l.relu, W, b };
+    return { inDim: l.inDim, outDim: l.outDim, relu: l.relu, W, b };
   });
 }
 

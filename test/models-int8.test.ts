@@ -7,9 +7,10 @@ import { Rng } from "../src/core/rng.js";
 import { loadDataset } from "../src/data/datasets.node.js";
 import { takeRows } from "../src/data/types.js";
 import { runQuantize } from "../src/jobs/quantize.node.js";
+import type { DenseLayer } from "../src/models/engine/dense-layer.js";
 import { Sequential } from "../src/models/engine/network.js";
 import { accuracy } from "../src/models/evaluate.js";
-import { denseStackOf, quantizeModel } from "../src/models/int8/family.js";
+import { quantizeModel } from "../src/models/int8/family.js";
 import {
   gemmInt8,
   gemvInt8,
@@ -19,11 +20,10 @@ import {
   quantizeValue,
   requantize,
 } from "../src/models/int8/kernels.js";
+import { QuantizedNetwork } from "../src/models/int8/network.js";
 import {
   calibrateInputScales,
   dequantizeStack,
-  type FloatDense,
-  QuantizedNetwork,
   quantizeLayer,
   quantizeStack,
 } from "../src/models/int8/quantize.js";
@@ -37,12 +37,13 @@ function randInt8(rng: Rng, n: number, zeroFraction = 0.3): Int8Array {
   return a;
 }
 
-function randDense(rng: Rng, inDim: number, outDim: number, relu: boolean, std = 0.2): FloatDense {
-  const wt = new Float32Array(inDim * outDim);
-  for (let i = 0; i < wt.length; i++) wt[i] = rng.normal() * std;
+/** Random weights drawn input by input (j outer, c inner), stored out×in: W[c * inDim + j]. */
+function randDense(rng: Rng, inDim: number, outDim: number, relu: boolean, std = 0.2): DenseLayer {
+  const W = new Float32Array(inDim * outDim);
+  for (let j = 0; j < inDim; j++) for (let c = 0; c < outDim; c++) W[c * inDim + j] = rng.normal() * std;
   const b = new Float32Array(outDim);
   for (let i = 0; i < outDim; i++) b[i] = rng.normal() * 0.1;
-  return { inDim, outDim, wt, b, relu };
+  return { inDim, outDim, W, b, relu };
 }
 
 /** Brute-force integer reference with BigInt (no possibility of silent wrap-around). */
@@ -56,13 +57,13 @@ function refAcc(wt: Int8Array, x: Int8Array, inDim: number, outDim: number, bias
   return out;
 }
 
-function floatForward(layers: FloatDense[], x: Float32Array): Float64Array {
+function floatForward(layers: readonly DenseLayer[], x: Float32Array): Float64Array {
   let cur: Float64Array = Float64Array.from(x);
   for (const l of layers) {
     const y = new Float64Array(l.outDim);
     for (let c = 0; c < l.outDim; c++) {
       let s = l.b[c];
-      for (let j = 0; j < l.inDim; j++) s += l.wt[j * l.outDim + c] * cur[j];
+      for (let j = 0; j < l.inDim; j++) s += l.W[c * l.inDim + j] * cur[j];
       y[c] = l.relu ? Math.max(0, s) : s;
     }
     cur = y;
@@ -131,15 +132,15 @@ describe("int8 kernels", () => {
     }
   });
 
-  it("per-channel scales are max |W_c| / 127 per output column", () => {
+  it("per-channel scales are max |W_c| / 127 per output channel", () => {
     const rng = new Rng(5);
     const l = randDense(rng, 20, 6, false);
-    l.wt.fill(0, 0, 0);
-    for (let j = 0; j < 20; j++) l.wt[j * 6 + 5] = 0; // an all-zero column
-    const s = perChannelScales(l.wt, 20, 6);
+    l.W.fill(0, 0, 0);
+    for (let j = 0; j < 20; j++) l.W[5 * 20 + j] = 0; // an all-zero channel
+    const s = perChannelScales(l.W, 20, 6);
     for (let c = 0; c < 5; c++) {
       let m = 0;
-      for (let j = 0; j < 20; j++) m = Math.max(m, Math.abs(l.wt[j * 6 + c]));
+      for (let j = 0; j < 20; j++) m = Math.max(m, Math.abs(l.W[c * 20 + j]));
       expect(s[c]).toBeCloseTo(m / 127, 7);
     }
     expect(s[5]).toBe(1);
@@ -153,7 +154,7 @@ describe("int8 kernels", () => {
     const [back] = dequantizeStack(quantizeStack([l], [0.01]));
     for (let j = 0; j < 20; j++)
       for (let c = 0; c < 6; c++)
-        expect(Math.abs(back.wt[j * 6 + c] - l.wt[j * 6 + c])).toBeLessThanOrEqual(s[c] / 2 + 1e-7);
+        expect(Math.abs(back.W[c * 20 + j] - l.W[c * 20 + j])).toBeLessThanOrEqual(s[c] / 2 + 1e-7);
   });
 });
 
@@ -222,8 +223,8 @@ describe("int8 networks", () => {
     expect(() => quantizeStack([l, randDense(rng, 5, 2, false)], [1, 1])).toThrow(
       /outputs 3 values but layer 1 expects 5/,
     );
-    const bad = { ...l, wt: l.wt.slice() };
-    bad.wt[2] = Number.POSITIVE_INFINITY;
+    const bad = { ...l, W: l.W.slice() };
+    bad.W[2 * 4] = Number.POSITIVE_INFINITY;
     try {
       quantizeStack([bad], [1]);
       expect.unreachable();
@@ -252,7 +253,7 @@ describe("int8 on MNIST", () => {
     expect(q.spec).toBe("int8:mlp:64");
     expect(q.bytes).toBe(784 * 64 + 64 * 10 + 8 * (64 + 10) + 8);
     // Float reference computed independently of the int8 code path.
-    const layers = denseStackOf(model as Sequential);
+    const layers = (model as Sequential).denseLayers("test");
     let maxDiff = 0;
     for (let i = 0; i < 200; i++) {
       const x = test.x.subarray(i * 784, (i + 1) * 784);

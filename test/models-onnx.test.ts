@@ -10,13 +10,12 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type ErrorCode, MammalsError } from "../src/core/errors.js";
 import { Rng } from "../src/core/rng.js";
-import { denseLayersOf } from "../src/jobs/export-onnx.js";
 import { runExportOnnx } from "../src/jobs/export-onnx.node.js";
 import type { Sequential } from "../src/models/engine/network.js";
 import { quantizeForDevice } from "../src/models/finetune/run.js";
 import { writeModelFile } from "../src/models/io/files.node.js";
 import { OnnxModel } from "../src/models/io/onnx.node.js";
-import { exportMlpOnnx } from "../src/models/io/onnx-export.js";
+import { denseLayersOf, exportMlpOnnx } from "../src/models/io/onnx-export.js";
 import { createModel } from "../src/models/registry.js";
 import type { Model } from "../src/models/types.js";
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Rng } from "../src/core/rng.js";
 import { loadDataset } from "../src/data/datasets.node.js";
 import { takeRows } from "../src/data/types.js";
+import { setInputMajorWeights } from "../src/models/engine/dense-layer.js";
 import { Dense, ReLU } from "../src/models/engine/layers.js";
 import { argmax, Sequential } from "../src/models/engine/network.js";
 import { buildMlp } from "../src/models/families/mlp.js";
@@ -69,11 +70,13 @@ describe("LSH projection", () => {
     const out = 9;
     const wt = Float32Array.from({ length: bits * out }, () => rng.normal());
     const b = Float32Array.from({ length: out }, () => rng.normal());
+    const layer = { inDim: bits, outDim: out, W: new Float32Array(bits * out), b, relu: false };
+    setInputMajorWeights(layer, wt);
     for (let t = 0; t < 20; t++) {
       const words = Uint32Array.from({ length: 3 }, () => rng.nextU32());
       words[2] &= (1 << (bits - 64)) - 1;
       const f = unpackBits(words, bits, new Float32Array(bits));
-      const fast = denseOverSetBits(words, 3, wt, b, out, new Float32Array(out));
+      const fast = denseOverSetBits(words, 3, layer, new Float32Array(out));
       for (let c = 0; c < out; c++) {
         let s = b[c];
         for (let j = 0; j < bits; j++) s += f[j] * wt[j * out + c];
@@ -184,7 +187,11 @@ describe("ProjectionNet joint training", () => {
     const params = parseProjectionParams("T=5,d=7,center=true");
     const center = Float32Array.from({ length: 20 }, () => rng.next());
     const net = new TrainableProjectionNet(params, { inputDim: 20, numClasses: 4 }, 99, center);
-    for (const l of net.head) for (let i = 0; i < l.wt.length; i++) l.wt[i] = rng.normal();
+    for (const l of net.head)
+      setInputMajorWeights(
+        l,
+        Float32Array.from({ length: l.W.length }, () => rng.normal()),
+      );
     const x = Float32Array.from({ length: 20 }, () => rng.next());
     const loaded = loadModel(saveModel(net));
     expect(Array.from(loaded.predictProba(x))).toEqual(Array.from(net.predictProba(x)));

@@ -1,5 +1,6 @@
 /**
- * Layers of the training engine: Dense (affine) and ReLU, plus the softmax cross-entropy loss.
+ * Layers of the training engine: Dense (affine) and ReLU. The softmax and its cross-entropy
+ * losses are in softmax.ts.
  *
  * A layer transforms a minibatch of n row-major rows. Layers hold no activations: the network
  * owns one buffer per layer boundary (see network.ts) and passes a layer its input and output
@@ -8,8 +9,9 @@
  * first backward pass that needs it, so a frozen tensor never costs gradient memory and memory
  * accounting can sum the buffers that actually exist.
  */
-import { check } from "../../core/errors.js";
+import { check, fail } from "../../core/errors.js";
 import type { Rng } from "../../core/rng.js";
+import { type DenseLayer, denseForwardRow, type GatherScratch, gatherScratch } from "./dense-layer.js";
 import { gemmAB, gemmABt, gemmAtB } from "./matmul.js";
 
 /** One trainable tensor with its gradient. */
@@ -26,9 +28,14 @@ export interface Param {
   readonly decay: boolean;
 }
 
-export function makeParam(name: string, shape: readonly number[], decay: boolean): Param {
-  const size = shape.reduce((a, b) => a * b, 1);
-  return { name, shape, value: new Float32Array(size), grad: null, trainable: true, decay };
+/** A param over `value` (a new zero array by default). */
+export function makeParam(
+  name: string,
+  shape: readonly number[],
+  decay: boolean,
+  value: Float32Array = new Float32Array(shape.reduce((a, b) => a * b, 1)),
+): Param {
+  return { name, shape, value, grad: null, trainable: true, decay };
 }
 
 /** The gradient buffer of a trainable param, allocated on first use. */
@@ -52,27 +59,45 @@ export interface Layer {
 }
 
 /**
- * y = x·Wᵀ + b with W stored out×in (row o = the weights of output unit o), the layout that makes
- * the forward pass and per-output-channel quantization read contiguous memory.
+ * The trainable form of a {@link DenseLayer}: y = x·Wᵀ + b, W stored out×in (row o = the weights
+ * of output unit o). Its `weight` and `bias` params are the arrays of a DenseLayer, so training
+ * writes the very arrays quantization, fine-tuning and export read. The ReLU a DenseLayer may
+ * carry is a separate engine layer here, because the backward pass needs its output.
  */
 export class Dense implements Layer {
   readonly kind = "dense";
   readonly weight: Param;
   readonly bias: Param;
   readonly params: readonly Param[];
+  /** The params' arrays as a DenseLayer (without the ReLU, which is a separate engine layer). */
+  private readonly view: DenseLayer;
+  /** Gather buffers of the single-row path, made on its first call. */
+  private scratch: GatherScratch | null = null;
 
   constructor(
     readonly inputDim: number,
     readonly outputDim: number,
     readonly name = "dense",
+    arrays?: { W: Float32Array; b: Float32Array },
   ) {
     check(
       Number.isInteger(inputDim) && inputDim > 0 && Number.isInteger(outputDim) && outputDim > 0,
       () => `Dense: expected positive integer sizes, got ${inputDim}×${outputDim}`,
     );
-    this.weight = makeParam(`${name}.weight`, [outputDim, inputDim], true);
-    this.bias = makeParam(`${name}.bias`, [outputDim], false);
+    if (arrays && (arrays.W.length !== inputDim * outputDim || arrays.b.length !== outputDim))
+      fail(
+        "DIMENSION_MISMATCH",
+        `Dense: ${arrays.W.length} weights and ${arrays.b.length} biases for ${inputDim}×${outputDim}`,
+      );
+    this.weight = makeParam(`${name}.weight`, [outputDim, inputDim], true, arrays?.W);
+    this.bias = makeParam(`${name}.bias`, [outputDim], false, arrays?.b);
     this.params = [this.weight, this.bias];
+    this.view = { inDim: inputDim, outDim: outputDim, W: this.weight.value, b: this.bias.value, relu: false };
+  }
+
+  /** A Dense layer training `layer`'s own arrays in place (its ReLU is not included). */
+  static over(layer: DenseLayer, name: string): Dense {
+    return new Dense(layer.inDim, layer.outDim, name, layer);
   }
 
   /** He (Kaiming) normal init, std = sqrt(2 / fanIn), right for ReLU; biases zero. */
@@ -103,108 +128,20 @@ export class Dense implements Layer {
   }
 
   /**
-   * Single-example forward without the blocked kernel's overheads (the serving hot path).
-   * Images and ReLU outputs are about half zeros (MNIST digits four fifths), so the nonzero
-   * inputs are gathered first and each output sums over those only; the index buffers are
-   * allocated once per layer, so a call allocates nothing.
+   * Single-example forward without the blocked kernel's overheads (the serving hot path), with
+   * the ReLU that follows this layer fused in when `relu`. Allocates nothing: the gather buffers
+   * are made once per layer.
    */
   forwardOne(x: Float32Array, y: Float32Array, relu: boolean): void {
-    const w = this.weight.value;
-    const b = this.bias.value;
-    const k = this.inputDim;
-    const out = this.outputDim;
-    if (this.nzIndex === null) {
-      this.nzIndex = new Int32Array(k);
-      this.nzValue = new Float32Array(k);
-    }
-    const idx = this.nzIndex;
-    const val = this.nzValue as Float32Array;
-    let nz = 0;
-    if (out < GATHER_MIN_OUTPUTS) {
-      this.forwardOneDense(x, y, relu);
-      return;
-    }
-    for (let p = 0; p < k; p++) {
-      const v = x[p];
-      if (v !== 0) {
-        idx[nz] = p;
-        val[nz++] = v;
-      }
-    }
-    let o = 0;
-    for (; o + 4 <= out; o += 4) {
-      const w0 = o * k;
-      const w1 = w0 + k;
-      const w2 = w1 + k;
-      const w3 = w2 + k;
-      let s0 = b[o];
-      let s1 = b[o + 1];
-      let s2 = b[o + 2];
-      let s3 = b[o + 3];
-      for (let t = 0; t < nz; t++) {
-        const p = idx[t];
-        const v = val[t];
-        s0 += v * w[w0 + p];
-        s1 += v * w[w1 + p];
-        s2 += v * w[w2 + p];
-        s3 += v * w[w3 + p];
-      }
-      y[o] = relu && s0 < 0 ? 0 : s0;
-      y[o + 1] = relu && s1 < 0 ? 0 : s1;
-      y[o + 2] = relu && s2 < 0 ? 0 : s2;
-      y[o + 3] = relu && s3 < 0 ? 0 : s3;
-    }
-    for (; o < out; o++) {
-      const w0 = o * k;
-      let s = b[o];
-      for (let t = 0; t < nz; t++) s += val[t] * w[w0 + idx[t]];
-      y[o] = relu && s < 0 ? 0 : s;
-    }
+    if (this.scratch === null) this.scratch = gatherScratch(this.inputDim);
+    denseForwardRow(this.view, x, y, relu, this.scratch);
   }
 
-  /** Few outputs (logistic regression) do not amortize the gather: skip zeros in place instead. */
-  private forwardOneDense(x: Float32Array, y: Float32Array, relu: boolean): void {
-    const w = this.weight.value;
-    const b = this.bias.value;
-    const k = this.inputDim;
-    const out = this.outputDim;
-    let o = 0;
-    for (; o + 4 <= out; o += 4) {
-      const w0 = o * k;
-      const w1 = w0 + k;
-      const w2 = w1 + k;
-      const w3 = w2 + k;
-      let s0 = b[o];
-      let s1 = b[o + 1];
-      let s2 = b[o + 2];
-      let s3 = b[o + 3];
-      for (let p = 0; p < k; p++) {
-        const v = x[p];
-        if (v === 0) continue;
-        s0 += v * w[w0 + p];
-        s1 += v * w[w1 + p];
-        s2 += v * w[w2 + p];
-        s3 += v * w[w3 + p];
-      }
-      y[o] = relu && s0 < 0 ? 0 : s0;
-      y[o + 1] = relu && s1 < 0 ? 0 : s1;
-      y[o + 2] = relu && s2 < 0 ? 0 : s2;
-      y[o + 3] = relu && s3 < 0 ? 0 : s3;
-    }
-    for (; o < out; o++) {
-      const w0 = o * k;
-      let s = b[o];
-      for (let p = 0; p < k; p++) s += x[p] * w[w0 + p];
-      y[o] = relu && s < 0 ? 0 : s;
-    }
+  /** This layer's weights as the shared float representation: views of its params, no copy. */
+  asDenseLayer(relu: boolean): DenseLayer {
+    return { ...this.view, relu };
   }
-
-  private nzIndex: Int32Array | null = null;
-  private nzValue: Float32Array | null = null;
 }
-
-/** Output count from which the single-example path gathers nonzero inputs first. */
-const GATHER_MIN_OUTPUTS = 16;
 
 /** y = max(0, x). Its backward pass reads the saved output: dx = dy where y > 0. */
 export class ReLU implements Layer {
@@ -230,97 +167,4 @@ export class ReLU implements Layer {
     const len = n * this.inputDim;
     for (let i = 0; i < len; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
   }
-}
-
-/**
- * Softmax of each of n rows of `logits` (n×k) into `proba`, via the stable log-sum-exp
- * (subtract the row max before exponentiating, so no exp overflows).
- */
-export function softmaxRows(logits: Float32Array, proba: Float32Array, n: number, k: number): void {
-  for (let r = 0; r < n; r++) {
-    const o = r * k;
-    let max = logits[o];
-    for (let j = 1; j < k; j++) if (logits[o + j] > max) max = logits[o + j];
-    let sum = 0;
-    for (let j = 0; j < k; j++) {
-      const e = Math.exp(logits[o + j] - max);
-      proba[o + j] = e;
-      sum += e;
-    }
-    const inv = 1 / sum;
-    for (let j = 0; j < k; j++) proba[o + j] *= inv;
-  }
-}
-
-/**
- * Mean cross-entropy of softmax(logits) against integer labels, computed as
- * logsumexp(z) - z_y (stable). Writes dL/dlogits = scale · (softmax - onehot) / n into `dLogits`
- * when given (`scale` weights this loss in a sum of losses, e.g. ProjectionNet's λ's; with
- * `accumulate` the gradient is added to what `dLogits` holds). Returns the mean loss (unscaled).
- */
-export function softmaxCrossEntropy(
-  logits: Float32Array,
-  labels: ArrayLike<number>,
-  n: number,
-  k: number,
-  dLogits: Float32Array | null,
-  scale = 1,
-  accumulate = false,
-): number {
-  let total = 0;
-  const g = scale / n;
-  for (let r = 0; r < n; r++) {
-    const o = r * k;
-    const y = labels[r];
-    check(Number.isInteger(y) && y >= 0 && y < k, () => `softmaxCrossEntropy: label ${y} not in [0, ${k})`);
-    let max = logits[o];
-    for (let j = 1; j < k; j++) if (logits[o + j] > max) max = logits[o + j];
-    let sum = 0;
-    for (let j = 0; j < k; j++) sum += Math.exp(logits[o + j] - max);
-    const lse = max + Math.log(sum);
-    total += lse - logits[o + y];
-    if (dLogits) {
-      for (let j = 0; j < k; j++) {
-        const d = Math.exp(logits[o + j] - lse) * g;
-        dLogits[o + j] = accumulate ? dLogits[o + j] + d : d;
-      }
-      dLogits[o + y] -= g;
-    }
-  }
-  return total / n;
-}
-
-/**
- * Mean cross-entropy of softmax(logits) against soft targets (rows of `targets` sum to 1), the
- * distillation loss: sum_j -t_j log p_j. Gradient scale · (softmax - t) / n into `dLogits`,
- * added to what is there when `accumulate` (so several losses on the same logits can be summed).
- */
-export function softCrossEntropy(
-  logits: Float32Array,
-  targets: Float32Array,
-  n: number,
-  k: number,
-  dLogits: Float32Array | null,
-  scale = 1,
-  accumulate = false,
-): number {
-  let total = 0;
-  const g = scale / n;
-  for (let r = 0; r < n; r++) {
-    const o = r * k;
-    let max = logits[o];
-    for (let j = 1; j < k; j++) if (logits[o + j] > max) max = logits[o + j];
-    let sum = 0;
-    for (let j = 0; j < k; j++) sum += Math.exp(logits[o + j] - max);
-    const lse = max + Math.log(sum);
-    for (let j = 0; j < k; j++) {
-      const t = targets[o + j];
-      total += t * (lse - logits[o + j]);
-      if (dLogits) {
-        const d = (Math.exp(logits[o + j] - lse) - t) * g;
-        dLogits[o + j] = accumulate ? dLogits[o + j] + d : d;
-      }
-    }
-  }
-  return total / n;
 }

@@ -16,7 +16,9 @@ import { checkVector } from "../../core/vectors.js";
 import type { LabeledSplit } from "../../data/types.js";
 import type { ModelFile, StorableModel } from "../io/format.js";
 import type { Model } from "../types.js";
-import { Dense, type Layer, type Param, softmaxCrossEntropy, softmaxRows } from "./layers.js";
+import type { DenseLayer } from "./dense-layer.js";
+import { Dense, type Layer, type Param } from "./layers.js";
+import { softmaxCrossEntropy, softmaxRows } from "./softmax.js";
 
 /** Buffers for one minibatch of up to `capacity` rows. */
 export interface Workspace {
@@ -63,6 +65,24 @@ export class Sequential implements Model, StorableModel {
     this.one = layers.map((l) => new Float32Array(l.outputDim));
   }
 
+  /**
+   * The network as the shared float representation: each Dense layer with the ReLU that follows
+   * it folded in. Views of the params, not copies, so what is done to them (fine-tuning) is done
+   * to the network. Throws UNSUPPORTED for any other layer; `what` says who asked.
+   */
+  denseLayers(what: string): DenseLayer[] {
+    const out: DenseLayer[] = [];
+    this.layers.forEach((layer, i) => {
+      if (layer instanceof Dense) out.push(layer.asDenseLayer(this.layers[i + 1]?.kind === "relu"));
+      else if (layer.kind !== "relu" || !(this.layers[i - 1] instanceof Dense))
+        fail(
+          "UNSUPPORTED",
+          `${what}: layer ${i} of ${this.spec} is a "${layer.kind}" layer; only Dense layers, each optionally followed by ReLU, have a dense form`,
+        );
+    });
+    return out;
+  }
+
   /** Every parameter tensor, in layer order. */
   params(): Param[] {
     return this.layers.flatMap((l) => l.params);
@@ -76,13 +96,13 @@ export class Sequential implements Model, StorableModel {
   // ---- Single example (serving hot path) ---------------------------------------------------
 
   predictProba(x: Float32Array, out?: Float32Array): Float32Array {
-    const proba = this.outBuffer(out, this.numClasses, "predictProba");
+    const proba = outBuffer(out, this.numClasses, "predictProba");
     this.forwardOne(x, null, proba);
     return proba;
   }
 
   embed(x: Float32Array, out?: Float32Array): Float32Array {
-    const e = this.outBuffer(out, this.embedDim, "embed");
+    const e = outBuffer(out, this.embedDim, "embed");
     this.forwardOne(x, e, null);
     return e;
   }
@@ -92,17 +112,10 @@ export class Sequential implements Model, StorableModel {
     embedOut?: Float32Array,
     probaOut?: Float32Array,
   ): { embedding: Float32Array; proba: Float32Array } {
-    const embedding = this.outBuffer(embedOut, this.embedDim, "embedAndPredict embedOut");
-    const proba = this.outBuffer(probaOut, this.numClasses, "embedAndPredict probaOut");
+    const embedding = outBuffer(embedOut, this.embedDim, "embedAndPredict embedOut");
+    const proba = outBuffer(probaOut, this.numClasses, "embedAndPredict probaOut");
     this.forwardOne(x, embedding, proba);
     return { embedding, proba };
-  }
-
-  private outBuffer(out: Float32Array | undefined, len: number, what: string): Float32Array {
-    if (out === undefined) return new Float32Array(len);
-    if (out.length !== len)
-      fail("DIMENSION_MISMATCH", `${what}: out buffer has ${out.length} entries, expected ${len}`);
-    return out;
   }
 
   /** One example through the layers, fusing Dense+ReLU; stops after the embedding if no proba wanted. */
@@ -275,6 +288,14 @@ export class Sequential implements Model, StorableModel {
       tensors: this.params().map((p) => ({ name: p.name, shape: [...p.shape], data: p.value })),
     };
   }
+}
+
+/** The caller's output buffer after checking its length, or a new one. */
+export function outBuffer(out: Float32Array | undefined, length: number, what: string): Float32Array {
+  if (out === undefined) return new Float32Array(length);
+  if (out.length !== length)
+    fail("DIMENSION_MISMATCH", `${what}: out buffer has ${out.length} entries, expected ${length}`);
+  return out;
 }
 
 export function argmax(a: ArrayLike<number>, offset = 0, k = a.length - offset): number {

@@ -4,8 +4,10 @@
  * seed (never stored as weights), packed 32 to a Uint32 word; then optionally one dense layer
  * (ReLU) and a softmax layer over the T*d bits taken as 0/1 features.
  *
- * Why the layer above the bits is cheap: with 0/1 features, x·W is the sum of the weight rows of
- * the set bits, so the first trainable layer costs (#set bits) x outDim additions and no multiply.
+ * Why the layer above the bits is cheap: with 0/1 features, W·x is the sum of the weight columns
+ * of the set bits, so the first trainable layer costs (#set bits) x outDim additions and no
+ * multiply. The layers above the bits are the shared float DenseLayers (W out×in); the sums run
+ * in float32 (rounded after every addition), which the saved figures depend on.
  * The projection itself is the expensive part (T*d dot products with the input); hyperplanes are
  * kept input-major so that zero pixels (most of an MNIST digit) cost nothing.
  *
@@ -14,7 +16,8 @@
  */
 import { check, fail } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
-import { type FloatDense, softmaxInPlace } from "../int8/quantize.js";
+import { type DenseLayer, denseForwardRowF32 } from "../engine/dense-layer.js";
+import { softmaxInPlace } from "../engine/softmax.js";
 import type { Model } from "../types.js";
 
 export type HyperplaneKind = "gaussian" | "sparse";
@@ -215,29 +218,59 @@ export function unpackBits<A extends Float32Array | Int8Array>(
 }
 
 /**
- * acc = b + sum over set bits j of row j of the input-major weights wt (bits x outDim): the first
- * dense layer over 0/1 bit features without a single multiply.
+ * acc = b + the sum over set bits j of column j of W (then the layer's ReLU): a dense layer over
+ * 0/1 bit features without a single multiply. The set bits are listed first (into `setBits`,
+ * at least layer.inDim long), then four outputs at a time sum their weights in float32, in
+ * ascending bit order, keeping the sums in registers: measured about twice as fast as adding
+ * one input-major weight row per set bit into the output buffer, with the same roundings.
  */
 export function denseOverSetBits(
   words: Uint32Array,
   nWords: number,
-  wt: Float32Array,
-  b: Float32Array,
-  outDim: number,
+  layer: DenseLayer,
   acc: Float32Array,
-  wo = 0,
+  setBits: Int32Array = new Int32Array(layer.inDim),
 ): Float32Array {
-  acc.set(b);
-  for (let w = 0; w < nWords; w++) {
-    let m = words[wo + w];
+  const { W: w, b, inDim: k, outDim: out } = layer;
+  let nz = 0;
+  for (let i = 0; i < nWords; i++) {
+    let m = words[i];
     while (m !== 0) {
       const low = m & -m;
-      const j = (w << 5) + 31 - Math.clz32(low);
-      const o = j * outDim;
-      for (let c = 0; c < outDim; c++) acc[c] += wt[o + c];
+      setBits[nz++] = (i << 5) + 31 - Math.clz32(low);
       m ^= low;
     }
   }
+  const f32 = Math.fround;
+  let c = 0;
+  for (; c + 4 <= out; c += 4) {
+    const w0 = c * k;
+    const w1 = w0 + k;
+    const w2 = w1 + k;
+    const w3 = w2 + k;
+    let s0 = b[c];
+    let s1 = b[c + 1];
+    let s2 = b[c + 2];
+    let s3 = b[c + 3];
+    for (let t = 0; t < nz; t++) {
+      const j = setBits[t];
+      s0 = f32(s0 + w[w0 + j]);
+      s1 = f32(s1 + w[w1 + j]);
+      s2 = f32(s2 + w[w2 + j]);
+      s3 = f32(s3 + w[w3 + j]);
+    }
+    acc[c] = s0;
+    acc[c + 1] = s1;
+    acc[c + 2] = s2;
+    acc[c + 3] = s3;
+  }
+  for (; c < out; c++) {
+    const w0 = c * k;
+    let s = b[c];
+    for (let t = 0; t < nz; t++) s = f32(s + w[w0 + setBits[t]]);
+    acc[c] = s;
+  }
+  if (layer.relu) for (let o = 0; o < out; o++) if (acc[o] < 0) acc[o] = 0;
   return acc;
 }
 
@@ -248,11 +281,12 @@ export class ProjectionNet implements Model {
   /** Fixed after training (training replaces it once when it learns a centering vector). */
   projection: LshProjection;
   /** head[0] reads the T*d bits; with a dense layer, head = [fc (ReLU), softmax layer]. */
-  readonly head: FloatDense[];
+  readonly head: readonly DenseLayer[];
   private readonly words: Uint32Array;
+  private readonly setBits: Int32Array;
   private readonly hidden: Float32Array;
 
-  constructor(spec: string, projection: LshProjection, head: FloatDense[]) {
+  constructor(spec: string, projection: LshProjection, head: readonly DenseLayer[]) {
     check(
       head.length === 1 || head.length === 2,
       () => `projection: expected 1 or 2 dense layers, got ${head.length}`,
@@ -268,7 +302,11 @@ export class ProjectionNet implements Model {
         `projection: dense layers ${head[0].outDim} -> ${head[1].inDim} do not chain`,
       );
     head.forEach((l, i) => {
-      if (l.wt.length !== l.inDim * l.outDim || l.b.length !== l.outDim)
+      check(
+        l.relu === i < head.length - 1,
+        () => `projection: dense layer ${i} must ${i < head.length - 1 ? "" : "not "}end in a ReLU`,
+      );
+      if (l.W.length !== l.inDim * l.outDim || l.b.length !== l.outDim)
         fail(
           "DIMENSION_MISMATCH",
           `projection: dense layer ${i} tensors do not match ${l.inDim} x ${l.outDim}`,
@@ -278,6 +316,7 @@ export class ProjectionNet implements Model {
     this.projection = projection;
     this.head = head;
     this.words = new Uint32Array(projection.words);
+    this.setBits = new Int32Array(projection.bits);
     this.hidden = new Float32Array(head[0].outDim);
   }
 
@@ -292,7 +331,7 @@ export class ProjectionNet implements Model {
     return this.head[this.head.length - 1].inDim;
   }
   get bytes(): number {
-    const params = this.head.reduce((s, l) => s + l.wt.length + l.b.length, 0);
+    const params = this.head.reduce((s, l) => s + l.W.length + l.b.length, 0);
     return 4 * params + 4 + (this.projection.center ? 4 * this.projection.inputDim : 0);
   }
 
@@ -351,22 +390,13 @@ export class ProjectionNet implements Model {
     if (this.head.length === 1) {
       if (embed) unpackBits(words, this.projection.bits, embed);
       if (!proba) return embed as Float32Array;
-      denseOverSetBits(words, this.projection.words, first.wt, first.b, first.outDim, proba);
+      denseOverSetBits(words, this.projection.words, first, proba, this.setBits);
       return softmaxInPlace(proba);
     }
-    const h = denseOverSetBits(words, this.projection.words, first.wt, first.b, first.outDim, this.hidden);
-    for (let c = 0; c < h.length; c++) if (h[c] < 0) h[c] = 0;
+    const h = denseOverSetBits(words, this.projection.words, first, this.hidden, this.setBits);
     if (embed) embed.set(h);
     if (!proba) return embed as Float32Array;
-    const last = this.head[1];
-    proba.set(last.b);
-    for (let j = 0; j < last.inDim; j++) {
-      const v = h[j];
-      if (v === 0) continue;
-      const o = j * last.outDim;
-      for (let c = 0; c < last.outDim; c++) proba[c] += last.wt[o + c] * v;
-    }
-    return softmaxInPlace(proba);
+    return softmaxInPlace(denseForwardRowF32(this.head[1], h, proba));
   }
 
   private checkBatch(x: Float32Array, n: number): void {

@@ -12,22 +12,20 @@
  * To reach them from the shared training loop (runTraining hands a task copied minibatch rows), each row
  * carries its index as one extra column.
  */
-import { check, fail } from "../../core/errors.js";
+import { fail } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import { formatParams, type ParamSchema, parseParams } from "../../core/spec.js";
 import type { LabeledSplit } from "../../data/types.js";
 import {
-  Dense,
-  type Layer,
-  type Param,
-  ReLU,
-  softCrossEntropy,
-  softmaxCrossEntropy,
-  softmaxRows,
-} from "../engine/layers.js";
+  type DenseLayer,
+  denseLayer,
+  inputMajorWeights,
+  setInputMajorWeights,
+} from "../engine/dense-layer.js";
+import { Dense, type Layer, type Param, ReLU } from "../engine/layers.js";
 import { argmax, Sequential } from "../engine/network.js";
+import { softCrossEntropy, softmaxCrossEntropy, softmaxRows } from "../engine/softmax.js";
 import { runTraining, type TrainingTask } from "../engine/trainer.js";
-import type { FloatDense } from "../int8/quantize.js";
 import { type ModelFile, tensorOf } from "../io/format.js";
 import { type ModelFamily, type ModelShape, registerModelFamily } from "../registry.js";
 import { buildMlp } from "./mlp.js";
@@ -118,41 +116,21 @@ export function formatProjectionParams(p: ProjectionParams): string {
   return `projection:${formatParams(out)}`;
 }
 
-function emptyHead(p: ProjectionParams, numClasses: number): FloatDense[] {
+function emptyHead(p: ProjectionParams, numClasses: number): DenseLayer[] {
   const bits = p.T * p.d;
   const dims = p.fc > 0 ? [bits, p.fc, numClasses] : [bits, numClasses];
-  return dims.slice(1).map((outDim, i) => ({
-    inDim: dims[i],
-    outDim,
-    wt: new Float32Array(dims[i] * outDim),
-    b: new Float32Array(outDim),
-    relu: i < dims.length - 2,
-  }));
+  return dims.slice(1).map((outDim, i) => denseLayer(dims[i], outDim, i < dims.length - 2));
 }
 
-/** The trainable layers above the bits as a Sequential (Dense weights out x in), for training. */
-function headNetwork(p: ProjectionParams, numClasses: number, rng: Rng): Sequential {
-  const bits = p.T * p.d;
+/**
+ * The layers above the bits as a Sequential for training: its Dense layers train the net's own
+ * head arrays in place (He init for the fc layer, variance 1/fanIn for the logits).
+ */
+function headNetwork(head: readonly DenseLayer[], rng: Rng): Sequential {
   const layers: Layer[] = [];
-  if (p.fc > 0) layers.push(new Dense(bits, p.fc, "fc").initHe(rng), new ReLU(p.fc));
-  layers.push(new Dense(p.fc > 0 ? p.fc : bits, numClasses, "softmax").initHe(rng, 1));
+  if (head.length === 2) layers.push(Dense.over(head[0], "fc").initHe(rng), new ReLU(head[0].outDim));
+  layers.push(Dense.over(head[head.length - 1], "softmax").initHe(rng, 1));
   return new Sequential("projection-head", "projection-head", layers);
-}
-
-/** Copies a trained Sequential's Dense layers into input-major FloatDense layers. */
-export function copyDenseInto(net: Sequential, head: FloatDense[]): void {
-  const dense = net.layers.filter((l): l is Dense => l instanceof Dense);
-  check(
-    dense.length === head.length,
-    () => `projection: ${dense.length} dense layers for ${head.length} slots`,
-  );
-  dense.forEach((l, i) => {
-    const w = l.weight.value;
-    const h = head[i];
-    for (let o = 0; o < l.outputDim; o++)
-      for (let j = 0; j < l.inputDim; j++) h.wt[j * l.outputDim + o] = w[o * l.inputDim + j];
-    h.b.set(l.bias.value);
-  });
 }
 
 /**
@@ -282,7 +260,7 @@ export class TrainableProjectionNet extends ProjectionNet {
     shape: ModelShape,
     seed: number,
     center: Float32Array | null = null,
-    head?: FloatDense[],
+    head?: DenseLayer[],
   ) {
     const projection = new LshProjection(
       { inputDim: shape.inputDim, T: params.T, d: params.d, seed, planes: params.planes },
@@ -295,7 +273,7 @@ export class TrainableProjectionNet extends ProjectionNet {
 
   toModelFile(): ModelFile {
     const tensors = this.head.flatMap((l, i) => [
-      { name: `layer${i}.weight`, shape: [l.inDim, l.outDim], data: l.wt },
+      { name: `layer${i}.weight`, shape: [l.inDim, l.outDim], data: inputMajorWeights(l) },
       { name: `layer${i}.bias`, shape: [l.outDim], data: l.b },
     ]);
     if (this.projection.center)
@@ -328,7 +306,7 @@ export function loadProjectionNet(file: ModelFile): TrainableProjectionNet {
     if (!expected.has(t.name))
       fail("BAD_FILE", `projection model file: unexpected tensor "${t.name}" for ${file.spec}`);
   head.forEach((l, i) => {
-    l.wt.set(tensorOf<Float32Array>(file, `layer${i}.weight`, "f32", [l.inDim, l.outDim]));
+    setInputMajorWeights(l, tensorOf<Float32Array>(file, `layer${i}.weight`, "f32", [l.inDim, l.outDim]));
     l.b.set(tensorOf<Float32Array>(file, `layer${i}.bias`, "f32", [l.outDim]));
   });
   const center = params.center ? tensorOf<Float32Array>(file, "center", "f32", [file.inputDim]) : null;
@@ -372,7 +350,7 @@ export const projectionFamily: ModelFamily<ProjectionParams> = {
       { inputDim: data.dim, numClasses: model.numClasses },
       rng.nextU32(),
     );
-    const head = headNetwork(p, model.numClasses, rng);
+    const head = headNetwork(model.head, rng);
     const bits = model.projection.projectBatch(data.x, data.n);
     const task = new ProjectionTrainingTask(trainer, head, model.projection, bits, [
       p.lambda1,
@@ -381,7 +359,6 @@ export const projectionFamily: ModelFamily<ProjectionParams> = {
     ]);
     const indexed = withRowIndex(data);
     const report = runTraining(task, indexed, options);
-    copyDenseInto(head, model.head);
     model.trainer = trainer;
     model.meta = {
       trainer: trainer.spec,

@@ -2,7 +2,7 @@
  * On-device fine-tuning under a memory budget (Lin et al., NeurIPS 2022; TinyTL, Cai et al. 2020).
  *
  * A {@link FineTuner} updates a stack of dense layers in place, following a plan (which biases and
- * which weight columns, see finetune-scheme.ts). It allocates every buffer a training step needs
+ * which weight columns, see scheme.ts). It allocates every buffer a training step needs
  * when it is built and records each in a {@link MemoryLedger}; nothing is allocated inside a step,
  * so the ledger total is the step's peak (JS object headers aside). What it keeps is only what the
  * plan needs: the backward pass stops at the lowest updated layer; a layer whose weights are frozen
@@ -22,39 +22,18 @@
 import { check, fail } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import type { LabeledSplit } from "../../data/types.js";
+import { type DenseLayer, denseForwardRow } from "../engine/dense-layer.js";
+import { softmaxInPlace } from "../engine/softmax.js";
 import { MAX_INT32_BIAS } from "../int8/kernels.js";
+import { isQuantizedLayer, type QuantizedLayer } from "../int8/quantize.js";
 import type { LayerPlan } from "./scheme.js";
 
-/** A float dense layer y = W x + b (W row-major out x in); W and b are updated in place. */
-export interface FloatLayer {
-  kind: "float";
-  inDim: number;
-  outDim: number;
-  relu: boolean;
-  W: Float32Array;
-  b: Float32Array;
-}
-
 /**
- * An int8 dense layer in the layout of int8.ts's QuantizedLayer (so a QuantizedNetwork's layers
- * are tuned in place): y[c] = s_W[c] * (sum_j wt[j*outDim + c] * x_j + s_x * bias[c]).
+ * What fine-tuning updates in place: the shared float DenseLayer (W out×in, e.g. views into a
+ * Sequential) or its int8 form, a QuantizedLayer (e.g. a QuantizedNetwork's own layers), whose
+ * float-activation forward pass is y[c] = s_W[c] · (Σ_j wt[j·outDim + c] · x_j + s_x · bias[c]).
  */
-export interface Int8Layer {
-  kind: "int8";
-  inDim: number;
-  outDim: number;
-  relu: boolean;
-  /** int8 weights, input-major: wt[j * outDim + c]. */
-  wt: Int8Array;
-  /** Per-output-channel weight scales s_W. */
-  wScale: Float32Array;
-  /** Scale s_x of this layer's input activations. */
-  inScale: number;
-  /** Bias in units of s_W[c] * s_x. */
-  bias: Int32Array;
-}
-
-export type TunableLayer = FloatLayer | Int8Layer;
+export type TunableLayer = DenseLayer | QuantizedLayer;
 
 export type MemCategory = "parameters" | "activations" | "gradients" | "optimizer" | "indices";
 export const MEM_CATEGORIES: MemCategory[] = [
@@ -168,13 +147,13 @@ export class FineTuner {
       const partial = nCols > 0 && nCols < layer.inDim;
       const columns = partial ? t.track("indices", `layer${i}.columns`, Int32Array.from(plan.columns)) : null;
       const s: Slot = { layer, nCols, columns, bias: plan.bias };
-      if (layer.kind === "float") {
-        t.track("parameters", `layer${i}.W`, layer.W);
-        t.track("parameters", `layer${i}.b`, layer.b);
-      } else {
+      if (isQuantizedLayer(layer)) {
         t.track("parameters", `layer${i}.wt`, layer.wt);
         t.track("parameters", `layer${i}.bias`, layer.bias);
         t.track("parameters", `layer${i}.wScale`, layer.wScale);
+      } else {
+        t.track("parameters", `layer${i}.W`, layer.W);
+        t.track("parameters", `layer${i}.b`, layer.b);
       }
       // The input example buffer doubles as layer 0's kept input when all its columns train.
       if (nCols > 0 && !(i === 0 && nCols === layer.inDim))
@@ -187,7 +166,7 @@ export class FineTuner {
         if (s.gW) s.vW = t.track("optimizer", `layer${i}.vW`, new Float32Array(s.gW.length));
         if (s.gb) s.vb = t.track("optimizer", `layer${i}.vb`, new Float32Array(s.gb.length));
       }
-      if (layer.kind === "int8") {
+      if (isQuantizedLayer(layer)) {
         if (nCols > 0) {
           // Column-major like wt: masterW[c * outDim + o] mirrors wt[columns[c] * outDim + o].
           s.masterW = t.track("parameters", `layer${i}.masterW`, new Float32Array(layer.outDim * nCols));
@@ -228,13 +207,9 @@ export class FineTuner {
         if (s.columns) for (let c = 0; c < s.nCols; c++) s.kept[c] = a[s.columns[c]];
         else s.kept.set(a.subarray(0, s.nCols));
       }
-      if (l.kind === "float") {
-        for (let o = 0; o < l.outDim; o++) {
-          let acc = l.b[o];
-          const row = o * l.inDim;
-          for (let j = 0; j < l.inDim; j++) acc += l.W[row + j] * a[j];
-          z[o] = acc;
-        }
+      if (!isQuantizedLayer(l)) {
+        // The float networks' own row kernel (no gather buffers: the ledger holds every buffer).
+        denseForwardRow(l, a, z, false, null);
       } else {
         for (let o = 0; o < l.outDim; o++) z[o] = l.inScale * l.bias[o];
         for (let j = 0; j < l.inDim; j++) {
@@ -272,13 +247,14 @@ export class FineTuner {
       const l = s.layer;
       const n = s.nCols;
       const kept = s.kept ?? this.input;
+      const int8 = isQuantizedLayer(l);
       // int8: dL/d(accumulator) = delta * s_W, shared by the bias, weight and input gradients.
-      if (l.kind === "int8") for (let o = 0; o < l.outDim; o++) delta[o] *= l.wScale[o];
+      if (int8) for (let o = 0; o < l.outDim; o++) delta[o] *= l.wScale[o];
       if (s.gb) {
-        const f = l.kind === "int8" ? l.inScale : 1;
+        const f = int8 ? l.inScale : 1;
         for (let o = 0; o < l.outDim; o++) s.gb[o] += delta[o] * f;
       }
-      if (s.gW && l.kind === "float") {
+      if (s.gW && !int8) {
         for (let o = 0; o < l.outDim; o++) {
           const d = delta[o];
           if (d === 0) continue;
@@ -296,7 +272,7 @@ export class FineTuner {
       // delta of layer i-1's output: W^T delta, through layer i-1's ReLU.
       const below = this.slots[i - 1];
       const next = this.bwd[(this.slots.length - i) % 2].subarray(0, l.inDim);
-      if (l.kind === "float") {
+      if (!isQuantizedLayer(l)) {
         next.fill(0);
         for (let o = 0; o < l.outDim; o++) {
           const d = delta[o];
@@ -341,7 +317,7 @@ export class FineTuner {
       const l = s.layer;
       const n = s.nCols;
       const col = (c: number) => (s.columns ? s.columns[c] : c);
-      if (l.kind === "float") {
+      if (!isQuantizedLayer(l)) {
         if (s.gW)
           for (let o = 0; o < l.outDim; o++)
             for (let c = 0; c < n; c++)
@@ -418,12 +394,4 @@ export class FineTuner {
 function clampRound(v: number, limit: number): number {
   const r = Math.round(v);
   return Math.min(limit, Math.max(-limit, r));
-}
-
-function softmaxInPlace(a: Float32Array): void {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < a.length; i++) if (a[i] > max) max = a[i];
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i] = Math.exp(a[i] - max);
-  for (let i = 0; i < a.length; i++) a[i] /= sum;
 }

@@ -8,38 +8,17 @@
 import { fail, MammalsError } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import { type LabeledSplit, takeRows } from "../../data/types.js";
-import { Dense } from "../engine/layers.js";
 import { argmax, Sequential } from "../engine/network.js";
-import { type FloatDense, QuantizedNetwork } from "../int8/quantize.js";
+import { QuantizedNetwork } from "../int8/network.js";
+import { isQuantizedLayer } from "../int8/quantize.js";
 import type { Model } from "../types.js";
 import { FineTuner, type MemCategory, type TunableLayer, type TuneOptimizer } from "./finetuner.js";
 import { formatScheme, type PlanLayer, parseUpdateScheme, planUpdate } from "./scheme.js";
 
 /** The dense layers of a model, as views of its own arrays (tuning changes the model in place). */
 export function tunableLayers(model: Model): TunableLayer[] {
-  if (model instanceof Sequential) {
-    const out: TunableLayer[] = [];
-    model.layers.forEach((l, i) => {
-      if (l instanceof Dense) {
-        const relu = model.layers[i + 1]?.kind === "relu";
-        out.push({
-          kind: "float",
-          inDim: l.inputDim,
-          outDim: l.outputDim,
-          relu,
-          W: l.weight.value,
-          b: l.bias.value,
-        });
-      } else if (l.kind !== "relu") {
-        fail(
-          "UNSUPPORTED",
-          `fine-tuning: layer ${i} of ${model.spec} is a ${l.kind}; only Dense and ReLU are supported`,
-        );
-      }
-    });
-    return out;
-  }
-  if (model instanceof QuantizedNetwork) return model.stack.layers.map((q) => ({ kind: "int8", ...q }));
+  if (model instanceof Sequential) return model.denseLayers("fine-tuning");
+  if (model instanceof QuantizedNetwork) return [...model.stack.layers];
   return fail(
     "UNSUPPORTED",
     `fine-tuning supports logreg / MLP models and their int8 forms, not "${model.kind}" (${model.spec})`,
@@ -48,8 +27,9 @@ export function tunableLayers(model: Model): TunableLayer[] {
 
 /** Lets the planner read weights of either layout (int8 dequantized, without a float copy). */
 export function planView(l: TunableLayer): PlanLayer {
-  if (l.kind === "float") return { inDim: l.inDim, outDim: l.outDim, weight: (o, j) => l.W[o * l.inDim + j] };
-  return { inDim: l.inDim, outDim: l.outDim, weight: (o, j) => l.wt[j * l.outDim + o] * l.wScale[o] };
+  if (isQuantizedLayer(l))
+    return { inDim: l.inDim, outDim: l.outDim, weight: (o, j) => l.wt[j * l.outDim + o] * l.wScale[o] };
+  return { inDim: l.inDim, outDim: l.outDim, weight: (o, j) => l.W[o * l.inDim + j] };
 }
 
 export function modelAccuracy(model: Model, split: LabeledSplit): number {
@@ -161,20 +141,15 @@ export function sampleRows(split: LabeledSplit, m: number, seed: number): Labele
   return takeRows(split, rows);
 }
 
-/** A float network's dense layers, input-major, as int8.ts's quantizer takes them. */
-export function floatStackOf(model: Model): FloatDense[] {
-  return tunableLayers(model).map((l) => {
-    if (l.kind !== "float") return fail("INVALID_ARGUMENT", `${model.spec} is already int8`);
-    const wt = new Float32Array(l.inDim * l.outDim);
-    for (let o = 0; o < l.outDim; o++)
-      for (let j = 0; j < l.inDim; j++) wt[j * l.outDim + o] = l.W[o * l.inDim + j];
-    return { inDim: l.inDim, outDim: l.outDim, wt, b: Float32Array.from(l.b), relu: l.relu };
-  });
-}
-
 /** The int8 form of a float MLP / logreg, activation scales calibrated on the first n rows of `calib`. */
 export function quantizeForDevice(model: Model, calib: LabeledSplit, n: number): QuantizedNetwork {
-  return QuantizedNetwork.fromFloat(floatStackOf(model), calib.x, Math.min(n, calib.n), {
+  if (model instanceof QuantizedNetwork) return fail("INVALID_ARGUMENT", `${model.spec} is already int8`);
+  if (!(model instanceof Sequential))
+    return fail(
+      "UNSUPPORTED",
+      `int8: cannot quantize "${model.kind}" (${model.spec}) for the device; expected logreg or mlp`,
+    );
+  return QuantizedNetwork.fromFloat(model.denseLayers("int8"), calib.x, Math.min(n, calib.n), {
     kind: model.kind,
     spec: model.spec,
   });

@@ -8,11 +8,12 @@
 import { check, fail } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import type { LabeledSplit } from "../../data/types.js";
-import { Dense } from "../engine/layers.js";
 import { Sequential } from "../engine/network.js";
 import { LshProjection, ProjectionNet } from "../families/projection-net.js";
 import type { ModelFile, StorableModel } from "../io/format.js";
-import { type CalibrationOptions, type FloatDense, QuantizedNetwork, stackFromFile } from "./quantize.js";
+import { QuantizedNetwork } from "./network.js";
+import type { CalibrationOptions } from "./quantize.js";
+import { stackFromFile } from "./stack.js";
 import "../families/projection.js";
 import { runTraining } from "../engine/trainer.js";
 import {
@@ -23,7 +24,7 @@ import {
   registerModelFamily,
 } from "../registry.js";
 import type { Model } from "../types.js";
-import { QuantizedProjectionNet } from "./projection.js";
+import { QuantizedProjectionNet } from "./projection-net.js";
 
 /** Calibration rows drawn from the training split by default. */
 export const DEFAULT_CALIBRATION_ROWS = 2000;
@@ -32,28 +33,6 @@ export interface QuantizeOptions extends CalibrationOptions {
   /** Rows of the calibration split used (a seeded sample when fewer than it has). */
   rows?: number;
   seed?: number;
-}
-
-/** The dense layers of a float Sequential (Dense, each optionally followed by ReLU), input-major. */
-export function denseStackOf(net: Sequential): FloatDense[] {
-  const out: FloatDense[] = [];
-  net.layers.forEach((layer, i) => {
-    if (layer instanceof Dense) {
-      const { inputDim: inDim, outputDim: outDim } = layer;
-      const w = layer.weight.value;
-      const wt = new Float32Array(inDim * outDim);
-      for (let o = 0; o < outDim; o++) for (let j = 0; j < inDim; j++) wt[j * outDim + o] = w[o * inDim + j];
-      out.push({ inDim, outDim, wt, b: layer.bias.value.slice(), relu: false });
-    } else if (layer.kind === "relu" && out.length > 0 && i > 0 && net.layers[i - 1] instanceof Dense) {
-      out[out.length - 1].relu = true;
-    } else {
-      fail(
-        "UNSUPPORTED",
-        `int8: cannot quantize a "${layer.kind}" layer (layer ${i} of ${net.spec}); expected Dense and ReLU`,
-      );
-    }
-  });
-  return out;
 }
 
 /** The rows used for calibration: all of `data` or a seeded sample of `rows` of them. */
@@ -95,7 +74,7 @@ export function quantizeModel(
     );
   if (model instanceof Sequential)
     return QuantizedNetwork.fromFloat(
-      denseStackOf(model),
+      model.denseLayers("int8"),
       x,
       n,
       { kind: model.kind, spec: model.spec },
@@ -215,7 +194,7 @@ export const int8Family: ModelFamily<ParsedModelSpec> = {
     const template = inner.family.create(inner.params, shape, 0);
     if (!(template instanceof Sequential))
       return fail("BAD_FILE", `int8 model file: cannot load quantized "${inner.spec}"`);
-    const dense = denseStackOf(template);
+    const dense = template.denseLayers("int8");
     const dims = [dense[0].inDim, ...dense.map((l) => l.outDim)];
     return new QuantizedNetwork(stackFromFile(file, dims), { kind: template.kind, spec: template.spec });
   },

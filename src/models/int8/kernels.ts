@@ -2,8 +2,9 @@
  * Integer kernels for int8 inference: symmetric quantization, int8 x int8 -> int32 matrix-vector
  * and matrix-matrix products, and requantization of int32 accumulators to the next layer's int8.
  *
- * Weights are stored input-major (`wt[j * outDim + c]` is the weight from input j to output c):
- * a product then adds one contiguous weight row per non-zero input, so zero inputs cost nothing.
+ * int8 weights are stored input-major (`wt[j * outDim + c]` is the weight from input j to output
+ * c), the transpose of a float DenseLayer's out×in W: a product then adds one contiguous weight
+ * row per non-zero input, so zero inputs cost nothing.
  * That matters here: about 80% of MNIST pixels and roughly half of post-ReLU activations are 0,
  * and ProjectionNet's bit features reduce the first layer to a sum of rows for the set bits.
  *
@@ -53,34 +54,39 @@ export function quantizeInput(
 }
 
 /**
- * Per-output-channel symmetric scales for input-major weights: scale_c = max_j |W[j, c]| / 127.
- * An all-zero column gets scale 1 (any scale represents it exactly).
+ * Per-output-channel symmetric scales of float weights W (out×in, a DenseLayer's layout):
+ * scale_c = max_j |W[c, j]| / 127. An all-zero channel gets scale 1 (any scale represents it
+ * exactly).
  */
-export function perChannelScales(wt: Float32Array, inDim: number, outDim: number): Float32Array {
-  const maxAbs = new Float64Array(outDim);
-  for (let j = 0; j < inDim; j++) {
-    const o = j * outDim;
-    for (let c = 0; c < outDim; c++) {
-      const a = Math.abs(wt[o + c]);
-      if (a > maxAbs[c]) maxAbs[c] = a;
-    }
-  }
+export function perChannelScales(W: Float32Array, inDim: number, outDim: number): Float32Array {
   const s = new Float32Array(outDim);
-  for (let c = 0; c < outDim; c++) s[c] = maxAbs[c] > 0 ? maxAbs[c] / 127 : 1;
+  for (let c = 0; c < outDim; c++) {
+    const o = c * inDim;
+    let maxAbs = 0;
+    for (let j = 0; j < inDim; j++) {
+      const a = Math.abs(W[o + j]);
+      if (a > maxAbs) maxAbs = a;
+    }
+    s[c] = maxAbs > 0 ? maxAbs / 127 : 1;
+  }
   return s;
 }
 
-/** Quantizes input-major weights column by column with the given per-channel scales. */
-export function quantizeColumns(
-  wt: Float32Array,
+/**
+ * int8 weights from float weights W (out×in) with the given per-channel scales, written
+ * input-major (q[j * outDim + c]), the layout the integer kernels read.
+ */
+export function quantizeWeights(
+  W: Float32Array,
   inDim: number,
   outDim: number,
   scales: Float32Array,
 ): Int8Array {
   const q = new Int8Array(inDim * outDim);
-  for (let j = 0; j < inDim; j++) {
-    const o = j * outDim;
-    for (let c = 0; c < outDim; c++) q[o + c] = quantizeValue(wt[o + c], 1 / scales[c]);
+  for (let c = 0; c < outDim; c++) {
+    const o = c * inDim;
+    const inv = 1 / scales[c];
+    for (let j = 0; j < inDim; j++) q[j * outDim + c] = quantizeValue(W[o + j], inv);
   }
   return q;
 }

@@ -1,6 +1,6 @@
 /**
  * Node adapter: model files on disk. The format itself (format.ts) and the family dispatch
- * (spec.ts) are browser-safe; only the reading and writing of files lives here.
+ * (registry.ts) are browser-safe; only the reading and writing of files lives here.
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { fail } from "../../core/errors.js";

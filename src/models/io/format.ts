@@ -55,7 +55,7 @@ export interface Tensor {
 
 /** Everything a model file holds, independent of the byte layout. */
 export interface ModelFile {
-  /** Registry name of the family that loads it (see spec.ts), e.g. "mlp", "projection". */
+  /** Registry name of the family that loads it (see registry.ts), e.g. "mlp", "projection". */
   family: string;
   spec: string;
   inputDim: number;

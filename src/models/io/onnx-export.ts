@@ -3,7 +3,7 @@
  * browser-safe: it returns bytes and never touches files).
  *
  * The graph is: input "input" [N, inputDim] (N is a dynamic dimension "batch") -> for each dense
- * layer a Gemm (transB = 1, so W is stored exactly as the native out x in row-major array) and an
+ * layer a Gemm (transB = 1, so a DenseLayer's out x in W is written exactly as it is) and an
  * optional Relu -> Softmax(axis = -1) named "probabilities". The output of the penultimate layer
  * (after its Relu) is also a graph output named "embedding", so an exported model answers both
  * halves of the Model contract. With a single layer (logistic regression) the embedding is the
@@ -12,15 +12,11 @@
  * Only the protobuf fields needed are written; field numbers are from onnx/onnx.proto3.
  */
 import { check, fail } from "../../core/errors.js";
-
-/** One dense layer: y = W x + b, W row-major out x in. */
-export interface DenseLayerSpec {
-  W: Float32Array;
-  b: Float32Array;
-  inDim: number;
-  outDim: number;
-  relu: boolean;
-}
+import { checkDenseChain, type DenseLayer } from "../engine/dense-layer.js";
+import { Sequential } from "../engine/network.js";
+import { QuantizedNetwork } from "../int8/network.js";
+import { dequantizeStack } from "../int8/quantize.js";
+import type { Model } from "../types.js";
 
 export interface OnnxExportOptions {
   /** Graph and producer names written into the file. */
@@ -156,33 +152,22 @@ function node(
   return n;
 }
 
-/** Checks the layer chain: shapes agree, arrays have the declared sizes, values are finite. */
-export function checkDenseChain(layers: DenseLayerSpec[]): void {
-  if (layers.length === 0) fail("INVALID_ARGUMENT", "ONNX export: expected at least one dense layer, got 0");
-  layers.forEach((l, i) => {
-    check(
-      l.W.length === l.inDim * l.outDim,
-      () => `ONNX export: layer ${i} W has ${l.W.length} values, expected ${l.outDim}x${l.inDim}`,
-    );
-    check(
-      l.b.length === l.outDim,
-      () => `ONNX export: layer ${i} b has ${l.b.length} values, expected ${l.outDim}`,
-    );
-    if (i > 0 && layers[i - 1].outDim !== l.inDim)
-      fail(
-        "DIMENSION_MISMATCH",
-        `ONNX export: layer ${i - 1} outputs ${layers[i - 1].outDim} features but layer ${i} expects ${l.inDim}`,
-      );
-    for (const a of [l.W, l.b])
-      for (let j = 0; j < a.length; j++)
-        if (!Number.isFinite(a[j]))
-          fail("INVALID_ARGUMENT", `ONNX export: layer ${i} has a non-finite parameter`);
-  });
+/**
+ * The dense layers of a float or int8 logreg / MLP, as the ONNX graph takes them: views of a
+ * float network's own arrays, or the int8 layers dequantized (W = s_W · W̄, b = s_W · s_x · b̄).
+ */
+export function denseLayersOf(model: Model): DenseLayer[] {
+  if (model instanceof QuantizedNetwork) return dequantizeStack(model.stack);
+  if (model instanceof Sequential) return model.denseLayers("ONNX export");
+  return fail(
+    "UNSUPPORTED",
+    `ONNX export supports logreg / MLP models and their int8 forms, not "${model.kind}" (${model.spec})`,
+  );
 }
 
 /** Encodes an MLP as an ONNX ModelProto (the bytes of a .onnx file). */
-export function exportMlpOnnx(layers: DenseLayerSpec[], options: OnnxExportOptions = {}): Uint8Array {
-  checkDenseChain(layers);
+export function exportMlpOnnx(layers: readonly DenseLayer[], options: OnnxExportOptions = {}): Uint8Array {
+  checkDenseChain(layers, "ONNX export", "features");
   const last = layers.length - 1;
   const embLayer = options.embeddingLayer ?? (layers.length === 1 ? -1 : last - 1);
   check(

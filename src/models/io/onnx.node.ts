@@ -25,6 +25,7 @@ import { basename } from "node:path";
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { check, fail } from "../../core/errors.js";
 import { checkVector } from "../../core/vectors.js";
+import { softmaxRows } from "../engine/softmax.js";
 import type { Model } from "../types.js";
 
 export interface OnnxModelOptions {
@@ -112,16 +113,6 @@ async function resolveOrt(): Promise<string> {
       `OnnxModel needs the optional package onnxruntime-node, which could not be loaded (${(e as Error).message}); ` +
         "install it with `npm install onnxruntime-node`",
     );
-  }
-}
-
-function softmaxRows(a: Float32Array, width: number): void {
-  for (let r = 0; r < a.length; r += width) {
-    let max = Number.NEGATIVE_INFINITY;
-    for (let j = 0; j < width; j++) if (a[r + j] > max) max = a[r + j];
-    let sum = 0;
-    for (let j = 0; j < width; j++) sum += a[r + j] = Math.exp(a[r + j] - max);
-    for (let j = 0; j < width; j++) a[r + j] /= sum;
   }
 }
 
@@ -402,7 +393,7 @@ export class OnnxModel implements Model {
     // Taken before the softmax, so a single logits output serves as the embedding unchanged.
     const embedding = take(this.embeddingName);
     const proba = take(this.probabilitiesName);
-    if (this.applySoftmax && rows > 0) softmaxRows(proba, proba.length / rows);
+    if (this.applySoftmax && rows > 0) softmaxRows(proba, proba, rows, proba.length / rows);
     return { proba, embedding };
   }
 

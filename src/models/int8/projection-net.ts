@@ -7,13 +7,9 @@
 import { fail } from "../../core/errors.js";
 import { type LshProjection, type ProjectionNet, unpackBits } from "../families/projection-net.js";
 import type { ModelFile, StorableModel, Tensor } from "../io/format.js";
-import {
-  calibrateInputScales,
-  type QuantizedStack,
-  QuantizedStackModel,
-  quantizeStack,
-  stackTensors,
-} from "./quantize.js";
+import { QuantizedStackModel } from "./network.js";
+import { calibrateInputScales, quantizeStack } from "./quantize.js";
+import { type QuantizedStack, stackTensors } from "./stack.js";
 
 export class QuantizedProjectionNet extends QuantizedStackModel implements StorableModel {
   readonly spec: string;
