@@ -5,7 +5,7 @@
  * and links): `tareq-si-salem/Online-Multi-Agent-Cache-Networks`, file `topologies.py`, functions
  * `Abilene()` (9 PoPs, 13 links) and `GEANT()` (22 PoPs, 33 links), which in turn follow the
  * topology files of the ICN caching simulators (Icarus / ccnSim). The IDN paper's own topology
- * sizes could not be checked (research brief §5), so these are the group's sibling topologies, not
+ * sizes could not be checked, so these are the group's sibling topologies, not
  * necessarily the paper's.
  *
  * Abilene PoPs are US cities; their coordinates (city centres, degrees) are public geography and

@@ -1,6 +1,6 @@
 /**
- * Dependent rounding for a knapsack with HETEROGENEOUS sizes (INFIDA's rounding step;
- * shared/research/inference-delivery-networks.md §4.1 step 6, [D]).
+ * Dependent rounding for a knapsack with HETEROGENEOUS sizes (INFIDA's rounding step, our
+ * derivation: docs/idn.md).
  *
  * Classic DepRound (Gandhi et al., JACM 2006; rounding.ts) moves probability mass between two
  * fractional coordinates so that y_i + y_j stays fixed. With sizes, what must stay fixed is the

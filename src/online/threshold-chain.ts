@@ -1,6 +1,6 @@
 /**
  * The gain of one request type in an inference delivery network, as a weighted threshold
- * potential over a "chain" of candidates (shared/research/inference-delivery-networks.md §3.3).
+ * potential over a "chain" of candidates (docs/idn.md).
  *
  * A chain lists the candidates (node, model) of one request type sorted by unit serving cost
  * gamma_1 <= ... <= gamma_n, every one cheaper than the repository's gamma_K, which has unbounded

@@ -1,7 +1,7 @@
 /**
  * Exact Bregman projection for the SIZE-WEIGHTED negative entropy Phi(y) = sum_m s_m y_m log y_m
  * onto a knapsack polytope Y = { lo <= y_m <= 1, sum_m s_m y_m <= b } (INFIDA's per-node
- * allocation set; shared/research/inference-delivery-networks.md §4.1 step 5).
+ * allocation set; docs/idn.md).
  *
  * Why the answer has one scalar: the Bregman divergence of Phi is
  *   D(y, yhat) = sum_m s_m (y_m log(y_m / yhat_m) - y_m + yhat_m),

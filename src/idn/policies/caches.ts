@@ -1,5 +1,5 @@
 /**
- * Baselines that manage each node like a cache of models ([D], research brief §6), plus the
+ * Baselines that manage each node like a cache of models ([D]: our design, docs/idn.md), plus the
  * repository-only reference (gain 0 by definition).
  *
  * A node's "preferred" model for a task is the one with the lowest local cost at its tier,

@@ -4,7 +4,7 @@
  * an upper bound and only the top of the priority queue is re-evaluated. The first bounds are the
  * supergradient at the starting allocation, which bounds every marginal gain of a concave L.
  *
- * Two policies use it ([D], research brief §6):
+ * Two policies use it ([D]: our design, docs/idn.md):
  * - `greedy-static`: one allocation for the whole trace, from the trace's total counts per type with
  *   every capacity multiplied by the number of slots (it knows the whole trace, as a popularity-based
  *   static placement would).
