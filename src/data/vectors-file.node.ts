@@ -2,8 +2,7 @@
  * Node adapter: reads and writes vector files by path. Format choice and parsing are in the
  * browser-safe vector-formats.ts; gunzip and "no such file" errors come from files.ts.
  */
-import { renameSync, rmSync, writeFileSync } from "node:fs";
-import { fail } from "../core/errors.js";
+import { type AtomicWriteOptions, writeFileAtomic } from "./atomic-write.node.js";
 import { readBytes } from "./files.node.js";
 import { decodeVectors, encodeVectors, type VectorFormat, type Vectors } from "./vector-formats.js";
 
@@ -24,21 +23,15 @@ export function readVectorFile(path: string, format?: VectorFormat): VectorFile 
 /**
  * Writes n x dim rows as `.fvecs`, `.ivecs`, `.bvecs`, `.npy` (float32) or `.csv`, chosen by the
  * name unless `format` is given. The data is encoded (and validated) before the file is touched,
- * and written to a temporary name first, so bad input or a failed write leaves no partial file.
+ * and written atomically (atomic-write.node.ts), so bad input or a failed write leaves no partial
+ * file and the previous one intact.
  */
 export function writeVectorFile(
   path: string,
   values: ArrayLike<number>,
   dim: number,
   format?: VectorFormat,
+  options?: AtomicWriteOptions,
 ): void {
-  const bytes = encodeVectors(values, dim, path, format);
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    fail("BAD_FILE", `${path}: cannot write (${(e as Error).message})`);
-  }
+  writeFileAtomic(path, encodeVectors(values, dim, path, format), options);
 }

@@ -2,20 +2,15 @@
  * Node adapter: model files on disk. The format itself (format.ts) and the family dispatch
  * (spec.ts) are browser-safe; only the reading and writing of files lives here.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { fail } from "../../core/errors.js";
+import { type AtomicWriteOptions, writeFileAtomic } from "../../data/atomic-write.node.js";
 import { loadModel, saveModel } from "../registry.js";
 import type { Model } from "../types.js";
 
-/** Writes `model` to `path`; returns the file size in bytes. */
-export function writeModelFile(path: string, model: Model): number {
-  const bytes = saveModel(model);
-  try {
-    writeFileSync(path, bytes);
-  } catch (e) {
-    fail("BAD_FILE", `${path}: cannot write the model file (${(e as Error).message})`);
-  }
-  return bytes.length;
+/** Writes `model` to `path` atomically (a failed write keeps the previous file); returns its size. */
+export function writeModelFile(path: string, model: Model, options?: AtomicWriteOptions): number {
+  return writeFileAtomic(path, saveModel(model), options);
 }
 
 /** Reads and loads a model file written by {@link writeModelFile} (any registered family). */
