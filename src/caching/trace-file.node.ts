@@ -218,6 +218,7 @@ function readLayout(path: string, catalog?: Catalog, peek = false, options: Open
       const record = 4 + 4 * dim;
       if (size % record !== 0)
         fail("BAD_FILE", `${path}: ${size} bytes is not a whole number of ${dim}-dimensional .fvecs records`);
+      if (catalog && !peek) checkTraceDim(path, dim, catalog);
       return { info: { dim, count: size / record, source: path }, bodyOffset: 0, record };
     }
     const first = new Uint8Array(Math.min(12, size));
@@ -236,6 +237,7 @@ function readLayout(path: string, catalog?: Catalog, peek = false, options: Open
           `v1:${path}`,
         );
     }
+    if (catalog && !peek && header.encoding === "f32") checkTraceDim(path, header.dim, catalog);
     if (header.encoding === "ref" && !peek) {
       if (!catalog) fail("INVALID_ARGUMENT", `${path}: a ref trace needs its catalog (${header.catalog})`);
       if (catalog.n !== header.catalogN || catalog.dim !== header.dim)
@@ -259,6 +261,15 @@ function readLayout(path: string, catalog?: Catalog, peek = false, options: Open
   } finally {
     closeSync(fd);
   }
+}
+
+/** A trace replayed over a catalog must have the catalog's dimension (named here, not in a search). */
+function checkTraceDim(path: string, dim: number, catalog: Catalog): void {
+  if (dim !== catalog.dim)
+    fail(
+      "DIMENSION_MISMATCH",
+      `${path}: requests have dimension ${dim}, but the catalog ${catalog.name} has dimension ${catalog.dim}`,
+    );
 }
 
 /** Reads the whole file once and compares its CRC-32 with the header's (digits read as zeros). */
@@ -297,6 +308,7 @@ function checkCatalogFingerprint(
   o: OpenTraceOptions,
 ): void {
   if (header.catalogFingerprint === undefined) {
+    if (header.version < 2) return; // already warned: version 1 has neither checksum nor fingerprint
     warnOnce(
       "MAMMALS_TRACE_UNVERIFIED",
       `${path}: the trace records no catalog fingerprint, so only the catalog's shape ` +

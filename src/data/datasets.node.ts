@@ -3,12 +3,12 @@
  * from Debian's `dataset-fashion-mnist` package or a directory, and any directory holding the
  * four standard IDX files.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fail } from "../core/errors.js";
 import { readBytes } from "./files.node.js";
-import { parseIdx } from "./idx.js";
+import { idxDeclaredBytes, parseIdx } from "./idx.js";
 import type { Dataset, LabeledSplit } from "./types.js";
 
 export const FASHION_CLASSES = [
@@ -39,6 +39,8 @@ export const DATASET_NAMES = ["mnist", "fashion-mnist"] as const;
  * or a path to a directory with train/t10k IDX files.
  */
 export function loadDataset(name: string, options: LoadOptions = {}): Dataset {
+  // A --data that names nothing must not be ignored in favour of the default location.
+  if (options.dataDir !== undefined) checkDataDir(options.dataDir);
   if (name === "mnist") return loadEmbeddedMnist();
   if (name === "fashion-mnist") {
     const candidates = [
@@ -64,6 +66,13 @@ export function loadDataset(name: string, options: LoadOptions = {}): Dataset {
     "UNKNOWN_NAME",
     `unknown dataset "${name}"; expected ${DATASET_NAMES.join(", ")} or a directory with train-images-idx3-ubyte[.gz] and friends`,
   );
+}
+
+function checkDataDir(dir: string): void {
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (!st) fail("BAD_FILE", `--data ${dir}: no such directory; expected a directory holding dataset files`);
+  if (!st.isDirectory())
+    fail("BAD_FILE", `--data ${dir}: is not a directory; expected a directory holding dataset files`);
 }
 
 function findIdx(dir: string, split: "train" | "t10k", kind: "images" | "labels"): string | undefined {
@@ -98,8 +107,9 @@ export function loadIdxDir(dir: string, name: string): Dataset {
 }
 
 function idxSplit(imagesPath: string, labelsPath: string): LabeledSplit {
-  const images = parseIdx(readBytes(imagesPath), imagesPath);
-  const labels = parseIdx(readBytes(labelsPath), labelsPath);
+  const read = (p: string) => parseIdx(readBytes(p, { declaredSize: (b) => idxDeclaredBytes(b, p) }), p);
+  const images = read(imagesPath);
+  const labels = read(labelsPath);
   if (images.type !== "uint8") fail("BAD_FILE", `${imagesPath}: expected uint8 images, got ${images.type}`);
   if (labels.type !== "uint8" || labels.shape.length !== 1)
     fail(

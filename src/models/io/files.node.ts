@@ -2,9 +2,10 @@
  * Node adapter: model files on disk. The format itself (format.ts) and the family dispatch
  * (spec.ts) are browser-safe; only the reading and writing of files lives here.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { fail } from "../../core/errors.js";
+import { existsSync, statSync } from "node:fs";
+import { fail, isMammalsError, MammalsError } from "../../core/errors.js";
 import { type AtomicWriteOptions, writeFileAtomic } from "../../data/atomic-write.node.js";
+import { readBytes } from "../../data/files.node.js";
 import { loadModel, saveModel } from "../registry.js";
 import type { Model } from "../types.js";
 
@@ -17,6 +18,13 @@ export function writeModelFile(path: string, model: Model, options?: AtomicWrite
 export function readModelFile(path: string): Model {
   if (!existsSync(path)) fail("BAD_FILE", `${path}: no such model file`);
   if (statSync(path).isDirectory()) fail("BAD_FILE", `${path}: is a directory; expected a model file`);
-  const buf = readFileSync(path);
-  return loadModel(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+  const bytes = readBytes(path);
+  try {
+    return loadModel(bytes, path);
+  } catch (e) {
+    // Family loaders speak of "mlp model file"; the user needs to know which file.
+    if (isMammalsError(e) && !e.message.startsWith(path))
+      throw new MammalsError(e.code, `${path}: ${e.message}`, { cause: e });
+    throw e;
+  }
 }
