@@ -401,7 +401,8 @@ export function openTraceFile(path: string, catalog?: Catalog, options: OpenTrac
     *requests() {
       const fd = openSync(path, "r");
       try {
-        const buf = new Uint8Array(perChunk * l.record);
+        // Sized to the trace, not the chunk: a 20-request file needs 80 bytes, not 4 MB.
+        const buf = new Uint8Array(Math.min(perChunk, total) * l.record);
         const state = newState(l);
         for (let first = 0; first < total; first += perChunk) {
           const n = Math.min(perChunk, total - first);
