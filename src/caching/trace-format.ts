@@ -146,7 +146,8 @@ export function decodeTraceHeader(
  * {@link CHECKSUM_PLACEHOLDER}); returns the same bytes. Writers that stream use the same rule.
  */
 export function sealTraceChecksum(file: Uint8Array): Uint8Array {
-  if (file.length < 12) fail("INVALID_ARGUMENT", `sealTraceChecksum: ${file.length} bytes hold no trace header`);
+  if (file.length < 12)
+    fail("INVALID_ARGUMENT", `sealTraceChecksum: ${file.length} bytes hold no trace header`);
   const at = checksumDigitsOffset(file.subarray(0, headerLength(file)));
   if (at < 0) fail("INVALID_ARGUMENT", "sealTraceChecksum: the header has no checksum field");
   file.fill(0x30, at, at + 8);

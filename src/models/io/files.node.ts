@@ -25,7 +25,9 @@ export function readModelFile(path: string): Model {
     // Family loaders speak of "mlp model file" and of spec errors; the user needs to know which
     // file, and that the file is what is wrong (only a memory-budget refusal keeps its code).
     if (isMammalsError(e) && !e.message.startsWith(path))
-      throw new MammalsError(e.code === "CAPACITY" ? e.code : "BAD_FILE", `${path}: ${e.message}`, { cause: e });
+      throw new MammalsError(e.code === "CAPACITY" ? e.code : "BAD_FILE", `${path}: ${e.message}`, {
+        cause: e,
+      });
     throw e;
   }
 }
