@@ -202,7 +202,7 @@ describe("a full disk while writing a model", () => {
 
 describe("SIGKILL at random points of a large write", () => {
   const SIZE = 8 << 20;
-  const KILLS = 6;
+  const KILLS = 4;
 
   /** The version number of a complete file, or throws if the bytes are not exactly one version. */
   function versionOf(p: string): number {
