@@ -31,6 +31,7 @@ import {
   type WriteIo,
   writeFileAtomic,
 } from "../src/data/atomic-write.node.js";
+import { encodeIvecs } from "../src/data/vecs.js";
 import { readVectorFile, writeVectorFile } from "../src/data/vectors-file.node.js";
 import { readModelFile, writeModelFile } from "../src/models/io/files.node.js";
 import { createModel, saveModel } from "../src/models/registry.js";
@@ -314,5 +315,35 @@ describe("checkOutputPath / checkOutputDir (before long work)", () => {
     );
     expectCode(() => checkOutputDir(join(f, "sub")), "INVALID_ARGUMENT", "not a directory");
     expect(existsSync(join(dir, "new-out"))).toBe(false);
+  });
+});
+
+describe('"-": standard output', () => {
+  const VECTORS = join(import.meta.dirname, "..", "src", "data", "vectors-file.node.ts");
+  const child = (body: string) =>
+    `import { writeVectorFile } from ${JSON.stringify(VECTORS)};
+     try { ${body} } catch (e) { process.stderr.write(JSON.stringify({ code: e.code, message: e.message })); }`;
+
+  it('writeVectorFile("-", ..., format) writes the encoded rows to stdout', () => {
+    const out = execFileSync(process.execPath, [
+      "--import",
+      "tsx",
+      "--input-type=module",
+      "-e",
+      child(`writeVectorFile("-", [1, 2, 3, 4], 2, "ivecs");`),
+    ]);
+    expect(new Uint8Array(out)).toEqual(encodeIvecs([1, 2, 3, 4], 2));
+  });
+
+  it("a reader that closes the pipe early gives an IO error saying EPIPE (for the CLI to end quietly)", () => {
+    const err = join(dir, "epipe.err");
+    const script = child(`writeVectorFile("-", new Float32Array(1 << 22), 4, "fvecs");`).replace(/\n/g, " ");
+    execFileSync("bash", [
+      "-c",
+      `"${process.execPath}" --import tsx --input-type=module -e '${script}' 2>"${err}" | head -c 10 >/dev/null`,
+    ]);
+    const e = JSON.parse(readFileSync(err, "utf8"));
+    expect(e.code).toBe("IO");
+    expect(e.message).toMatch(/standard output was closed by its reader \(EPIPE\)/);
   });
 });

@@ -12,7 +12,7 @@
  *   the format, read from a decompressed prefix), or beyond the budget when the format declares
  *   no size: a gzip bomb stops at that bound with a clear message, not at the system's limit.
  */
-import { readFileSync, readSync, type Stats, statSync } from "node:fs";
+import { readFileSync, readSync, type Stats, statSync, writeSync } from "node:fs";
 import { gunzipSync, constants as zlibConstants } from "node:zlib";
 import { fail } from "../core/errors.js";
 import { checkMemoryBudget, formatBytes, memoryBudget } from "../core/memory-budget.js";
@@ -175,4 +175,31 @@ function readStdin(name: string, budget: number): Uint8Array {
     at += c.length;
   }
   return out;
+}
+
+/**
+ * Writes `bytes` to standard output synchronously (for outputs named "-"). A closed reader
+ * (`mammals knn ... --out - | head`) is an IO error whose message says EPIPE, which a command can
+ * turn into a quiet exit; a non-blocking pipe that is full is waited on, not dropped.
+ */
+export function writeStdout(bytes: Uint8Array, label = "-"): void {
+  let off = 0;
+  while (off < bytes.length) {
+    try {
+      off += writeSync(1, bytes, off, bytes.length - off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EAGAIN") {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+        continue;
+      }
+      fail(
+        "IO",
+        code === "EPIPE"
+          ? `${label}: standard output was closed by its reader (EPIPE) after ${off} of ${bytes.length} bytes`
+          : `${label}: cannot write to standard output (${(e as Error).message})`,
+        { cause: e },
+      );
+    }
+  }
 }

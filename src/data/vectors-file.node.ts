@@ -5,7 +5,7 @@
 
 import { fail } from "../core/errors.js";
 import { type AtomicWriteOptions, writeFileAtomic } from "./atomic-write.node.js";
-import { readBytes } from "./files.node.js";
+import { readBytes, writeStdout } from "./files.node.js";
 import {
   declaredSizeOf,
   decodeVectors,
@@ -52,7 +52,7 @@ export function readVectorFile(
  * Writes n x dim rows as `.fvecs`, `.ivecs`, `.bvecs`, `.npy` (float32) or `.csv`, chosen by the
  * name unless `format` is given. The data is encoded (and validated) before the file is touched,
  * and written atomically (atomic-write.node.ts), so bad input or a failed write leaves no partial
- * file and the previous one intact.
+ * file and the previous one intact. "-" writes to standard output (then `format` is needed).
  */
 export function writeVectorFile(
   path: string,
@@ -61,5 +61,12 @@ export function writeVectorFile(
   format?: VectorFormat,
   options?: AtomicWriteOptions,
 ): void {
+  if (path === "-") {
+    // Standard output: no name to tell the format, and nothing to replace atomically.
+    if (format === undefined)
+      fail("INVALID_ARGUMENT", "-: standard output has no file name to tell its format; give the format");
+    writeStdout(encodeVectors(values, dim, `${format} on standard output`, format));
+    return;
+  }
   writeFileAtomic(path, encodeVectors(values, dim, path, format), options);
 }
