@@ -84,10 +84,12 @@ describe("writeFileAtomic", () => {
   it("writes, replaces, keeps the mode of the file it replaces, and leaves no temporary file", () => {
     const p = join(dir, "plain.bin");
     writeFileAtomic(p, new Uint8Array([1, 2, 3]));
-    chmodSync(p, 0o640);
-    expect(writeFileAtomic(p, "hello")).toBe(5);
-    expect(readFileSync(p, "utf8")).toBe("hello");
-    expect(statSync(p).mode & 0o777).toBe(0o640);
+    for (const mode of [0o640, 0o666]) {
+      chmodSync(p, mode);
+      expect(writeFileAtomic(p, "hello")).toBe(5);
+      expect(readFileSync(p, "utf8")).toBe("hello");
+      expect(statSync(p).mode & 0o777).toBe(mode);
+    }
     expect(temps(dir)).toEqual([]);
   });
 

@@ -98,14 +98,21 @@ export class AtomicFile {
     this.path = resolveTarget(path);
     cleanStaleTempFiles(dirname(resolve(this.path)), { target: this.path });
     this.tempPath = `${this.path}${TEMP_MARK}${process.pid}-${randomBytes(4).toString("hex")}`;
-    let mode = options.mode ?? 0o666;
+    let keepMode: number | undefined;
     if (options.mode === undefined)
       try {
-        mode = fs.statSync(this.path).mode & 0o7777;
+        keepMode = fs.statSync(this.path).mode & 0o7777;
       } catch {}
     try {
       // "wx": never reuse a name that exists, even one of ours from a recycled PID.
-      this.fd = this.io.openSync(this.tempPath, "wx", mode);
+      this.fd = this.io.openSync(this.tempPath, "wx", options.mode ?? 0o666);
+      // The umask applied at open; a replaced file keeps exactly its own mode.
+      if (keepMode !== undefined)
+        try {
+          fs.fchmodSync(this.fd, keepMode);
+        } catch {
+          // A file system without modes (FAT, some mounts): the new file keeps the default.
+        }
     } catch (e) {
       this.done = true;
       fail("IO", `${this.label()}: cannot create a temporary file next to it (${describeErrno(e)})`, {
