@@ -5,7 +5,9 @@
 export * from "./browser.js";
 export * from "./caching/catalog.node.js";
 export * from "./caching/trace-file.node.js";
+export * from "./data/atomic-write.node.js";
 export * from "./data/datasets.node.js";
+export * from "./data/files.node.js";
 export * from "./data/vectors-file.node.js";
 export {
   readCatalogFile as readIdnCatalogFile,

@@ -426,9 +426,9 @@ describe("vector files by path", () => {
     expect(existsSync(bad)).toBe(false);
     expectError(
       () => writeVectorFile(join(dir, "no-dir", "x.fvecs"), values, 3),
-      "BAD_FILE",
+      "INVALID_ARGUMENT",
       "no-dir",
-      "cannot write",
+      "does not exist",
     );
   });
 

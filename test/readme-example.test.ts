@@ -4,26 +4,18 @@
  * project's compiler settings and runs it in a child process.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
+import { readmeExample } from "./readme-code.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** The first ```ts block after the "## Using the library" heading. */
-function readmeExample(readme: string): string {
-  const section = readme.indexOf("## Using the library");
-  if (section < 0) throw new Error("README.md has no '## Using the library' section");
-  const m = /```ts\n([\s\S]*?)```/.exec(readme.slice(section));
-  if (!m) throw new Error("README.md: no ```ts block in 'Using the library'");
-  return m[1];
-}
-
 describe("README example", () => {
   it("type-checks and runs as written", () => {
-    const code = readmeExample(readFileSync(join(ROOT, "README.md"), "utf8"));
+    const code = readmeExample(ROOT);
     expect(code).toContain('from "mammals"');
     const dir = join(ROOT, ".cache", `readme-example-${process.pid}`);
     mkdirSync(dir, { recursive: true });

@@ -12,7 +12,12 @@ import { createCostModel } from "../src/caching/cost.js";
 import { createCachePolicy } from "../src/caching/registry.js";
 import { simulate } from "../src/caching/simulator.js";
 import { openTraceFile, peekTraceFile, writeTraceFile } from "../src/caching/trace-file.node.js";
-import { encodeTraceHeader, TRACE_VERSION } from "../src/caching/trace-format.js";
+import {
+  CHECKSUM_PLACEHOLDER,
+  encodeTraceHeader,
+  sealTraceChecksum,
+  TRACE_VERSION,
+} from "../src/caching/trace-format.js";
 import { generateTrace, rankByDistance, type Trace, ZipfSampler } from "../src/caching/traces.js";
 import { Rng } from "../src/core/rng.js";
 import { encodeFvecs } from "../src/data/vecs.js";
@@ -171,6 +176,7 @@ describe("trace files", () => {
       dim: 2,
       count: 3,
       source: "t",
+      checksum: CHECKSUM_PLACEHOLDER,
       ...h,
     } as never);
   const cat = (...parts: Uint8Array[]) => {
@@ -210,7 +216,7 @@ describe("trace files", () => {
   it("rejects a NaN request, a ref id outside the catalog and a catalog mismatch", () => {
     const nan = bad(
       "nan.trace",
-      cat(header({ count: 1 }), new Uint8Array(Float32Array.from([1, Number.NaN]).buffer)),
+      sealTraceChecksum(cat(header({ count: 1 }), new Uint8Array(Float32Array.from([1, Number.NaN]).buffer))),
     );
     expect(() => collect(openTraceFile(nan))).toThrow(/request 0, component 1 is NaN/);
     const refHeader = encodeTraceHeader({
@@ -222,8 +228,12 @@ describe("trace files", () => {
       catalog: catalog.name,
       catalogN: 500,
       noise: 0,
+      checksum: CHECKSUM_PLACEHOLDER,
     });
-    const outside = bad("o.trace", cat(refHeader, new Uint8Array(Int32Array.from([3, 500]).buffer)));
+    const outside = bad(
+      "o.trace",
+      sealTraceChecksum(cat(refHeader, new Uint8Array(Int32Array.from([3, 500]).buffer))),
+    );
     expect(() => collect(openTraceFile(outside, catalog))).toThrow(
       /request 1 names object 500, outside the catalog/,
     );

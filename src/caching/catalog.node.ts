@@ -10,6 +10,7 @@ import { existsSync, statSync } from "node:fs";
 import { fail } from "../core/errors.js";
 import { splitSpec } from "../core/spec.js";
 import { loadDataset } from "../data/datasets.node.js";
+import { vectorFormatOf } from "../data/vector-formats.js";
 import { readVectorFile } from "../data/vectors-file.node.js";
 import "../index/factory.node.js";
 import { gaussVectors, makeCatalog } from "./catalog.js";
@@ -45,12 +46,22 @@ export function loadCatalogVectors(
     const ds = loadDataset(s, { dataDir });
     return { name: s, vectors: ds.train.x, dim: ds.train.dim };
   }
-  if (existsSync(s)) {
-    const f = readVectorFile(s);
+  // A name that looks like a vector file is read as one, so a missing file says so.
+  if (existsSync(s) || looksLikeVectorFile(s)) {
+    const f = readVectorFile(s, undefined, { label: "catalog" });
     if (f.n === 0) fail("BAD_FILE", `catalog ${s}: the file holds no vectors`);
     return { name: s, vectors: f.data, dim: f.dim };
   }
   return fail("UNKNOWN_NAME", `unknown catalog "${spec}"; expected ${CATALOG_HELP}`);
+}
+
+function looksLikeVectorFile(s: string): boolean {
+  try {
+    vectorFormatOf(s);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function resolveIndexSpec(index: string | undefined, n: number, dim: number): string {

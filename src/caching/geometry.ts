@@ -126,6 +126,14 @@ export function analyzeCatalog(
     nn.push(T[0]);
     kth.push(T[k - 1]);
   }
+  // Both estimators divide by logs of distance ratios: with no point whose k neighbours are all
+  // at a positive distance there is nothing to estimate from (TwoNN would be Infinity, MLE NaN).
+  if (mu.length === 0)
+    fail(
+      "INVALID_ARGUMENT",
+      `analyze: catalog ${catalog.name}: every one of the ${m} sampled objects has a duplicate at distance 0 ` +
+        `among its ${k} nearest neighbours, so the intrinsic dimension is undefined; deduplicate the catalog`,
+    );
   const occurrences = sampleKOccurrences(catalog, rows, k);
   let maxOcc = 0;
   let anti = 0;

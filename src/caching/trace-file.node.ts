@@ -4,22 +4,18 @@
  * than memory runs; `requests()` is the sync fast path (readSync), the async iterator reads with
  * promises. An .fvecs trace is served in row order; its chunks are parsed by data/vecs.ts.
  */
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
+import { crc32Update, hex32 } from "../core/checksum.js";
 import { fail } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
+import { warnOnce } from "../core/warnings.js";
+import { type AtomicFile, type AtomicWriteOptions, openAtomic } from "../data/atomic-write.node.js";
 import { encodeFvecs, parseFvecs } from "../data/vecs.js";
 import {
+  CHECKSUM_PLACEHOLDER,
+  catalogFingerprint,
+  checksumDigitsOffset,
   decodeTraceHeader,
   encodeTraceHeader,
   headerLength,
@@ -39,30 +35,47 @@ export function isFvecsPath(path: string): boolean {
   return /\.fvecs$/i.test(path);
 }
 
+export interface WriteTraceOptions extends AtomicWriteOptions {
+  /**
+   * The catalog the trace was generated over: its fingerprint goes into the header, so replaying
+   * the file over another catalog (even one of the same shape) is refused. Needed for a checked
+   * "ref" trace; without it the file records the catalog by name and shape only.
+   */
+  catalog?: Catalog;
+}
+
 /**
- * Writes `trace` to `path`: `.fvecs` by name, otherwise the binary format, "ref" encoding when the
- * trace was generated over a catalog (4 bytes a request), else "f32". Written to a temporary name
- * first, so a failure leaves no partial file.
+ * Writes `trace` to `path`: `.fvecs` by name, otherwise the binary format (version 2, with its
+ * checksum), "ref" encoding when the trace was generated over a catalog (4 bytes a request), else
+ * "f32". Written atomically (data/atomic-write.node.ts): a failure leaves no partial file and the
+ * previous one intact.
  */
 export function writeTraceFile(
   path: string,
   trace: Trace,
   encoding?: TraceEncoding,
+  options: WriteTraceOptions = {},
 ): TraceHeader | undefined {
   const info = trace.info;
   const enc: TraceEncoding = encoding ?? (info.generator && info.catalogN ? "ref" : "f32");
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, "w");
+  const { catalog, ...writeOptions } = options;
+  if (!isFvecsPath(path) && enc === "ref" && !(info.catalog && info.catalogN && info.noise !== undefined))
+    fail(
+      "INVALID_ARGUMENT",
+      `trace ${info.source}: ref encoding needs a generated trace (catalog and noise known)`,
+    );
+  if (catalog && info.catalogN !== undefined && (catalog.n !== info.catalogN || catalog.dim !== info.dim))
+    fail(
+      "DIMENSION_MISMATCH",
+      `writeTraceFile ${path}: the trace was generated over ${info.catalogN} x ${info.dim} objects, ` +
+        `the catalog given (${catalog.name}) is ${catalog.n} x ${catalog.dim}`,
+    );
+  const file = openAtomic(path, writeOptions);
   try {
     let header: TraceHeader | undefined;
     if (isFvecsPath(path)) {
-      writeChunks(fd, trace, info.dim, (rows, n) => encodeFvecs(rows.subarray(0, n * info.dim), info.dim));
+      writeChunks(file, trace, info.dim, (rows, n) => encodeFvecs(rows.subarray(0, n * info.dim), info.dim));
     } else {
-      if (enc === "ref" && !(info.catalog && info.catalogN && info.noise !== undefined))
-        fail(
-          "INVALID_ARGUMENT",
-          `trace ${info.source}: ref encoding needs a generated trace (catalog and noise known)`,
-        );
       header = {
         version: TRACE_VERSION,
         encoding: enc,
@@ -79,53 +92,82 @@ export function writeTraceFile(
               noiseSeed: noiseSeedOf(info.seed ?? 1),
             }
           : {}),
+        ...(catalog ? { catalogFingerprint: catalogFingerprint(catalog) } : {}),
+        checksum: CHECKSUM_PLACEHOLDER,
       };
-      writeSync(fd, encodeTraceHeader(header));
+      // The CRC covers the header (with zero digits) and the body; the digits are patched in last.
+      const head = encodeTraceHeader(header);
+      let crc = 0;
+      const write = (bytes: Uint8Array) => {
+        crc = crc32Update(crc, bytes);
+        file.write(bytes);
+      };
+      write(head);
+      let written = 0;
       if (enc === "f32")
-        writeChunks(fd, trace, info.dim, (rows, n) => new Uint8Array(rows.buffer, 0, n * info.dim * 4));
+        written = writeChunks(
+          write,
+          trace,
+          info.dim,
+          (rows, n) => new Uint8Array(rows.buffer, 0, n * info.dim * 4),
+        );
       else {
         const ids = new Int32Array(CHUNK_BYTES / 4);
         let n = 0;
         for (const r of trace.requests()) {
           if (r.origin < 0) fail("INVALID_ARGUMENT", "ref encoding: a request has no catalog origin");
+          if (catalog && r.origin >= catalog.n)
+            fail(
+              "INVALID_ARGUMENT",
+              `ref encoding: request ${written} names object ${r.origin} outside the catalog`,
+            );
           ids[n++] = r.origin;
+          written++;
           if (n === ids.length) {
-            writeSync(fd, new Uint8Array(ids.buffer, 0, n * 4));
+            write(new Uint8Array(ids.buffer, 0, n * 4));
             n = 0;
           }
         }
-        writeSync(fd, new Uint8Array(ids.buffer, 0, n * 4));
+        write(new Uint8Array(ids.buffer, 0, n * 4));
       }
+      if (written !== info.count)
+        fail(
+          "INVALID_ARGUMENT",
+          `trace ${info.source}: produced ${written} requests, its info says ${info.count}`,
+        );
+      header.checksum = `crc32:${hex32(crc)}`;
+      file.writeAt(checksumDigitsOffset(head), new TextEncoder().encode(hex32(crc)));
     }
-    closeSync(fd);
-    renameSync(tmp, path);
+    file.commit();
     return header;
   } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {}
-    rmSync(tmp, { force: true });
+    file.abort();
     throw e;
   }
 }
 
+/** Writes every request in chunks of whole rows; returns how many requests were written. */
 function writeChunks(
-  fd: number,
+  out: AtomicFile | ((bytes: Uint8Array) => void),
   trace: Trace,
   dim: number,
   encode: (rows: Float32Array, n: number) => Uint8Array,
-): void {
+): number {
+  const write = typeof out === "function" ? out : (b: Uint8Array) => out.write(b);
   const per = Math.max(1, Math.floor(CHUNK_BYTES / (4 * dim)));
   const rows = new Float32Array(per * dim);
   let n = 0;
+  let total = 0;
   for (const r of trace.requests()) {
     rows.set(r.x, n * dim);
+    total++;
     if (++n === per) {
-      writeSync(fd, encode(rows, n));
+      write(encode(rows, n));
       n = 0;
     }
   }
-  if (n > 0) writeSync(fd, encode(rows, n));
+  if (n > 0) write(encode(rows, n));
+  return total;
 }
 
 interface Layout {
@@ -135,17 +177,34 @@ interface Layout {
   record: number;
 }
 
+export interface OpenTraceOptions {
+  /**
+   * Replay a "ref" trace over a catalog whose fingerprint differs from the one it was generated
+   * over (same shape, different vectors): the ids then name other objects. Off by default.
+   */
+  force?: boolean;
+}
+
 /** The header of a trace file (binary or .fvecs) without opening its body or needing its catalog. */
 export function peekTraceFile(path: string): { info: TraceInfo; encoding: TraceEncoding | "fvecs" } {
   const l = readLayout(path, undefined, true);
   return { info: l.info, encoding: l.header ? l.header.encoding : "fvecs" };
 }
 
-function readLayout(path: string, catalog?: Catalog, peek = false): Layout {
-  if (!existsSync(path) || !statSync(path).isFile())
+function readLayout(path: string, catalog?: Catalog, peek = false, options: OpenTraceOptions = {}): Layout {
+  let st: ReturnType<typeof statSync> | undefined;
+  try {
+    st = statSync(path);
+  } catch {}
+  if (!st)
     fail(
       "BAD_FILE",
       `trace "${path}": no such file; expected a trace file (.trace, .fvecs) or a generator spec (irm:..., shift:..., adversarial:...)`,
+    );
+  if (!st.isFile())
+    fail(
+      "BAD_FILE",
+      `trace "${path}": ${st.isDirectory() ? "is a directory" : "is not a regular file"}; expected a trace file`,
     );
   const fd = openSync(path, "r");
   try {
@@ -159,6 +218,7 @@ function readLayout(path: string, catalog?: Catalog, peek = false): Layout {
       const record = 4 + 4 * dim;
       if (size % record !== 0)
         fail("BAD_FILE", `${path}: ${size} bytes is not a whole number of ${dim}-dimensional .fvecs records`);
+      if (catalog && !peek) checkTraceDim(path, dim, catalog);
       return { info: { dim, count: size / record, source: path }, bodyOffset: 0, record };
     }
     const first = new Uint8Array(Math.min(12, size));
@@ -167,6 +227,17 @@ function readLayout(path: string, catalog?: Catalog, peek = false): Layout {
     const prefix = new Uint8Array(Math.min(need, size));
     readSync(fd, prefix, 0, prefix.length, 0);
     const { header, bodyOffset } = decodeTraceHeader(prefix, path, size);
+    if (!peek) {
+      if (header.version >= 2) verifyChecksum(fd, size, prefix, header, path);
+      else
+        warnOnce(
+          "MAMMALS_TRACE_UNVERIFIED",
+          `${path}: trace format version 1 has no checksum or catalog fingerprint, so its records cannot be ` +
+            "verified; regenerate it (mammals trace gen) to get both",
+          `v1:${path}`,
+        );
+    }
+    if (catalog && !peek && header.encoding === "f32") checkTraceDim(path, header.dim, catalog);
     if (header.encoding === "ref" && !peek) {
       if (!catalog) fail("INVALID_ARGUMENT", `${path}: a ref trace needs its catalog (${header.catalog})`);
       if (catalog.n !== header.catalogN || catalog.dim !== header.dim)
@@ -174,6 +245,7 @@ function readLayout(path: string, catalog?: Catalog, peek = false): Layout {
           "DIMENSION_MISMATCH",
           `${path}: made over catalog ${header.catalog} (${header.catalogN} x ${header.dim}), given ${catalog.name} (${catalog.n} x ${catalog.dim})`,
         );
+      checkCatalogFingerprint(header, catalog, path, options);
     }
     const info: TraceInfo = {
       dim: header.dim,
@@ -189,6 +261,71 @@ function readLayout(path: string, catalog?: Catalog, peek = false): Layout {
   } finally {
     closeSync(fd);
   }
+}
+
+/** A trace replayed over a catalog must have the catalog's dimension (named here, not in a search). */
+function checkTraceDim(path: string, dim: number, catalog: Catalog): void {
+  if (dim !== catalog.dim)
+    fail(
+      "DIMENSION_MISMATCH",
+      `${path}: requests have dimension ${dim}, but the catalog ${catalog.name} has dimension ${catalog.dim}`,
+    );
+}
+
+/** Reads the whole file once and compares its CRC-32 with the header's (digits read as zeros). */
+function verifyChecksum(
+  fd: number,
+  size: number,
+  prefix: Uint8Array,
+  header: TraceHeader,
+  path: string,
+): void {
+  const digits = checksumDigitsOffset(prefix);
+  if (digits < 0) fail("BAD_FILE", `${path}: header has no "checksum" field`);
+  const head = prefix.slice();
+  head.fill(0x30, digits, digits + 8);
+  let crc = crc32Update(0, head);
+  const buf = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(1, size - head.length)));
+  for (let at = head.length; at < size; ) {
+    const got = readSync(fd, buf, 0, Math.min(buf.length, size - at), at);
+    if (got <= 0) fail("BAD_FILE", `${path}: truncated while reading byte ${at} of ${size}`);
+    crc = crc32Update(crc, buf, 0, got);
+    at += got;
+  }
+  const found = `crc32:${hex32(crc)}`;
+  if (found !== header.checksum)
+    fail(
+      "BAD_FILE",
+      `${path}: corrupt: the file's checksum is ${found}, its header records ${header.checksum} ` +
+        "(a changed byte in the header or the requests); regenerate the trace",
+    );
+}
+
+function checkCatalogFingerprint(
+  header: TraceHeader,
+  catalog: Catalog,
+  path: string,
+  o: OpenTraceOptions,
+): void {
+  if (header.catalogFingerprint === undefined) {
+    if (header.version < 2) return; // already warned: version 1 has neither checksum nor fingerprint
+    warnOnce(
+      "MAMMALS_TRACE_UNVERIFIED",
+      `${path}: the trace records no catalog fingerprint, so only the catalog's shape ` +
+        `(${catalog.n} x ${catalog.dim}) can be checked; regenerate it with its catalog to check more`,
+      `fp:${path}`,
+    );
+    return;
+  }
+  const given = catalogFingerprint(catalog);
+  if (given === header.catalogFingerprint || o.force) return;
+  fail(
+    "INVALID_ARGUMENT",
+    `${path}: generated over catalog ${header.catalog} (fingerprint ${header.catalogFingerprint}); the catalog ` +
+      `given, ${catalog.name}, has the same shape (${catalog.n} x ${catalog.dim}) but other vectors ` +
+      `(fingerprint ${given}), so the trace's ids would name other objects; pass the catalog it was ` +
+      "generated over, or force the replay",
+  );
 }
 
 /** Decodes whole records of a chunk into requests. */
@@ -250,9 +387,13 @@ function newState(l: Layout): { req: TraceRequest; rng?: Rng } {
   };
 }
 
-/** Opens a trace file (binary trace or .fvecs) lazily. A ref trace needs its catalog. */
-export function openTraceFile(path: string, catalog?: Catalog): Trace {
-  const l = readLayout(path, catalog);
+/**
+ * Opens a trace file (binary trace or .fvecs) lazily. A ref trace needs its catalog, which must be
+ * the one it was generated over (fingerprint) unless `force`. A version-2 file's checksum is
+ * verified here, in one sequential pass, before any request is served.
+ */
+export function openTraceFile(path: string, catalog?: Catalog, options: OpenTraceOptions = {}): Trace {
+  const l = readLayout(path, catalog, false, options);
   const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / l.record));
   const total = l.info.count;
   return {
@@ -260,7 +401,8 @@ export function openTraceFile(path: string, catalog?: Catalog): Trace {
     *requests() {
       const fd = openSync(path, "r");
       try {
-        const buf = new Uint8Array(perChunk * l.record);
+        // Sized to the trace, not the chunk: a 20-request file needs 80 bytes, not 4 MB.
+        const buf = new Uint8Array(Math.min(perChunk, total) * l.record);
         const state = newState(l);
         for (let first = 0; first < total; first += perChunk) {
           const n = Math.min(perChunk, total - first);

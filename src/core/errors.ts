@@ -10,6 +10,7 @@ export const ErrorCodes = {
   UNKNOWN_ID: "an id that is not stored",
   DUPLICATE_ID: "an id that is already stored",
   BAD_FILE: "a file is missing, truncated or not in the expected format",
+  IO: "the system could not read or write a file (disk full, permission denied, ...)",
   CAPACITY: "a capacity or memory budget would be exceeded",
   UNSUPPORTED: "an operation this implementation does not support in this runtime",
   STATE: "an operation called in the wrong state",
@@ -26,8 +27,8 @@ export class MammalsError extends Error {
   }
 }
 
-export function fail(code: ErrorCode, message: string): never {
-  throw new MammalsError(code, message);
+export function fail(code: ErrorCode, message: string, options?: { cause?: unknown }): never {
+  throw new MammalsError(code, message, options);
 }
 
 /** Throws INVALID_ARGUMENT unless `cond` holds. */

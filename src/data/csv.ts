@@ -1,7 +1,9 @@
 /**
  * Text tables of numbers (CSV, TSV, `np.savetxt` output): one vector per line, fields separated by
  * commas, semicolons or whitespace (chosen from the first data line), an optional header row
- * (detected when the first line has a field that is not a number), blank lines and `#` comments
+ * (detected only when EVERY field of the first line is not a number: a first line that mixes
+ * numbers and text, such as `1,2,x`, is a bad data row, reported with its line and column, never
+ * silently dropped as a header), blank lines and `#` comments
  * skipped. Every line must have the same number of fields, and every field must be a finite number;
  * errors give `name:line:column`. Pure text code: runs in browsers.
  */
@@ -61,7 +63,7 @@ export function parseCsv(input: string | Uint8Array, name = "CSV data"): CsvMatr
     if (sep === undefined) {
       sep = separatorOf(trimmed);
       const fields = splitFields(trimmed, sep);
-      if (!fields.every(isNumberLike)) {
+      if (!fields.some(isNumberLike)) {
         header = fields;
         dim = fields.length;
         dimLine = lineNo;
@@ -89,7 +91,12 @@ export function parseCsv(input: string | Uint8Array, name = "CSV data"): CsvMatr
       if (f === "") fail("BAD_FILE", `${where}: empty field; expected a number`);
       if (!NUMBER.test(f)) {
         if (NON_FINITE.test(f)) fail("BAD_FILE", `${where}: ${f} value; expected finite numbers`);
-        fail("BAD_FILE", `${where}: "${f}" is not a number`);
+        const firstRow = n === 0 && header === undefined;
+        fail(
+          "BAD_FILE",
+          `${where}: "${f}" is not a number` +
+            (firstRow ? " (a header row is recognised only when none of its fields is a number)" : ""),
+        );
       }
       const v = Math.fround(Number(f));
       if (!Number.isFinite(v)) fail("BAD_FILE", `${where}: ${f} overflows float32; expected finite numbers`);

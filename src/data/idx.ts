@@ -21,9 +21,21 @@ export interface IdxArray {
   data: Uint8Array | Float32Array;
 }
 
-export function parseIdx(bytes: Uint8Array, file = "IDX data"): IdxArray {
-  if (bytes.length < 4)
+interface IdxLayout {
+  t: { name: string; bytes: number };
+  shape: number[];
+  count: number;
+  headerBytes: number;
+  /** Header plus data: the whole file's size. */
+  expected: number;
+}
+
+/** The header of an IDX file, checked; undefined when `bytes` is a prefix too short to hold it. */
+function idxLayout(bytes: Uint8Array, file: string, prefix: boolean): IdxLayout | undefined {
+  if (bytes.length < 4) {
+    if (prefix) return undefined;
     fail("BAD_FILE", `${file}: ${bytes.length} bytes is too short for an IDX header (4+ bytes)`);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes[0] !== 0 || bytes[1] !== 0)
     fail(
@@ -35,8 +47,10 @@ export function parseIdx(bytes: Uint8Array, file = "IDX data"): IdxArray {
   const ndims = bytes[3];
   if (ndims < 1) fail("BAD_FILE", `${file}: IDX header says 0 dimensions`);
   const headerBytes = 4 + 4 * ndims;
-  if (bytes.length < headerBytes)
+  if (bytes.length < headerBytes) {
+    if (prefix) return undefined;
     fail("BAD_FILE", `${file}: truncated IDX header (${bytes.length} of ${headerBytes} bytes)`);
+  }
   const shape: number[] = [];
   let count = 1;
   for (let i = 0; i < ndims; i++) {
@@ -44,11 +58,30 @@ export function parseIdx(bytes: Uint8Array, file = "IDX data"): IdxArray {
     shape.push(s);
     count *= s;
   }
-  const expected = headerBytes + count * t.bytes;
+  return { t, shape, count, headerBytes, expected: headerBytes + count * t.bytes };
+}
+
+/**
+ * The total size an IDX file declares (header + shape x element size) from its first bytes, before
+ * the rest is read or decompressed; undefined when the prefix is too short. Throws on a bad header.
+ */
+export function idxDeclaredBytes(prefix: Uint8Array, file = "IDX data"): number | undefined {
+  return idxLayout(prefix, file, true)?.expected;
+}
+
+export function parseIdx(bytes: Uint8Array, file = "IDX data"): IdxArray {
+  const { t, shape, count, headerBytes, expected } = idxLayout(bytes, file, false) as IdxLayout;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < expected)
     fail(
       "BAD_FILE",
       `${file}: truncated: header shape [${shape.join(", ")}] needs ${expected} bytes, file has ${bytes.length}`,
+    );
+  if (bytes.length > expected)
+    fail(
+      "BAD_FILE",
+      `${file}: ${bytes.length - expected} bytes after the data: header shape [${shape.join(", ")}] ` +
+        `declares ${expected} bytes, file has ${bytes.length}`,
     );
   if (t.name === "uint8") return { type: t.name, shape, data: bytes.slice(headerBytes, expected) };
   const out = new Float32Array(count);

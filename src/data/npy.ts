@@ -22,14 +22,27 @@ export interface NpyArray {
   data: Float32Array | Uint8Array;
 }
 
-/** Parses a `.npy` file; `name` (usually the path) prefixes every error message. */
-export function parseNpy(bytes: Uint8Array, name = "npy data"): NpyArray {
+interface NpyLayout {
+  descr: string;
+  shape: number[];
+  n: number;
+  dim: number;
+  count: number;
+  kind: { type: "f4" | "f8" | "u1"; bytes: number; little: boolean };
+  dataStart: number;
+}
+
+/** The preamble and header of a `.npy` file, checked; undefined when a prefix is too short. */
+function npyLayout(bytes: Uint8Array, name: string, prefix: boolean): NpyLayout | undefined {
+  if (prefix && bytes.length < 6) return undefined;
   if (MAGIC.some((b, i) => bytes[i] !== b)) {
     const head = Array.from(bytes.subarray(0, 6), (b) => b.toString(16).padStart(2, "0")).join(" ");
     fail("BAD_FILE", `${name}: wrong magic bytes [${head}]; expected 93 4e 55 4d 50 59 ("\\x93NUMPY")`);
   }
-  if (bytes.length < 10)
+  if (bytes.length < 10) {
+    if (prefix) return undefined;
     fail("BAD_FILE", `${name}: ${bytes.length} bytes is too short for a .npy preamble (10+ bytes)`);
+  }
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let headerLen: number;
@@ -38,39 +51,57 @@ export function parseNpy(bytes: Uint8Array, name = "npy data"): NpyArray {
     headerLen = view.getUint16(8, true);
     start = 10;
   } else if (major === 2 || major === 3) {
-    if (bytes.length < 12)
+    if (bytes.length < 12) {
+      if (prefix) return undefined;
       fail("BAD_FILE", `${name}: truncated .npy v${major} preamble (${bytes.length} bytes)`);
+    }
     headerLen = view.getUint32(8, true);
     start = 12;
   } else {
     return fail("BAD_FILE", `${name}: .npy format version ${major}.${bytes[7]}; expected 1.x, 2.x or 3.x`);
   }
   const dataStart = start + headerLen;
-  if (bytes.length < dataStart)
+  if (bytes.length < dataStart) {
+    if (prefix) return undefined;
     fail("BAD_FILE", `${name}: truncated header: needs ${dataStart} bytes, file has ${bytes.length}`);
+  }
   const header = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(bytes.subarray(start, dataStart));
   const { descr, fortran, shape } = parseHeader(header, name);
   if (fortran)
     fail("BAD_FILE", `${name}: fortran_order is True; expected C order (save with np.ascontiguousarray)`);
   const kind = dtypeOf(descr, name);
-  let n: number;
-  let dim: number;
   if (shape.length === 0)
     return fail("BAD_FILE", `${name}: shape () is a scalar; expected a 1-D vector or a 2-D matrix`);
-  if (shape.length === 1) {
-    n = 1;
-    dim = shape[0];
-  } else {
-    n = shape[0];
-    dim = shape.slice(1).reduce((a, b) => a * b, 1);
-  }
-  const count = n * dim;
+  const n = shape.length === 1 ? 1 : shape[0];
+  const dim = shape.length === 1 ? shape[0] : shape.slice(1).reduce((a, b) => a * b, 1);
+  return { descr, shape, n, dim, count: n * dim, kind, dataStart };
+}
+
+/**
+ * The total size a `.npy` file declares (header + shape x dtype size) from its first bytes, before
+ * the rest is read or decompressed; undefined when the prefix is too short. Throws on a bad header.
+ */
+export function npyDeclaredBytes(prefix: Uint8Array, name = "npy data"): number | undefined {
+  const l = npyLayout(prefix, name, true);
+  return l && l.dataStart + l.count * l.kind.bytes;
+}
+
+/** Parses a `.npy` file; `name` (usually the path) prefixes every error message. */
+export function parseNpy(bytes: Uint8Array, name = "npy data"): NpyArray {
+  const { descr, shape, n, dim, count, kind, dataStart } = npyLayout(bytes, name, false) as NpyLayout;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const need = dataStart + count * kind.bytes;
   if (bytes.length < need)
     fail(
       "BAD_FILE",
       `${name}: truncated data: shape (${shape.join(", ")}) of ${descr} needs ${count * kind.bytes} bytes ` +
         `after the ${dataStart}-byte header, file has ${bytes.length - dataStart}`,
+    );
+  if (bytes.length > need)
+    fail(
+      "BAD_FILE",
+      `${name}: ${bytes.length - need} bytes after the data: shape (${shape.join(", ")}) of ${descr} ` +
+        `declares ${need} bytes in all, file has ${bytes.length}`,
     );
   if (kind.type === "u1") return { descr, shape, n, dim, data: bytes.slice(dataStart, dataStart + count) };
   const data = new Float32Array(count);

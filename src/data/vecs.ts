@@ -67,6 +67,12 @@ function parseRecords<T extends Float32Array | Int32Array | Uint8Array>(
   if (dim <= 0)
     fail("BAD_FILE", `${name}: record 0 (0-based) has dimension ${dim}; expected a positive dimension`);
   const recordBytes = 4 + dim * eb;
+  if (recordBytes > len)
+    fail(
+      "BAD_FILE",
+      `${name}: record 0 (0-based) declares dimension ${dim}: expected ${recordBytes} bytes for one record ` +
+        `(4 + ${dim} x ${eb}), but the whole file has ${len} (truncated, or not a ${kind} file)`,
+    );
   const n = Math.floor(len / recordBytes);
   const expectedRecords = len % recordBytes === 0 ? n : n + 1;
   const data = alloc(n, dim);
@@ -92,6 +98,30 @@ function parseRecords<T extends Float32Array | Int32Array | Uint8Array>(
     copyComponents(bytes, view, off + 4, data, r * dim, dim, kind);
   }
   return { n, dim, data };
+}
+
+/**
+ * Checks the first records of a `.fvecs` / `.ivecs` / `.bvecs` stream from a prefix of it (e.g. the
+ * first decompressed bytes of a .gz), so a corrupt or hostile stream stops before the rest is
+ * decompressed: record 0's dimension must be positive and every whole record in the prefix must
+ * repeat it. These formats declare no record count, so there is no total size to return.
+ */
+export function checkVecsPrefix(prefix: Uint8Array, kind: Kind, name = `${kind} data`): undefined {
+  if (prefix.length < 4) return undefined;
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  const dim = view.getInt32(0, true);
+  if (dim <= 0)
+    fail("BAD_FILE", `${name}: record 0 (0-based) has dimension ${dim}; expected a positive dimension`);
+  const recordBytes = 4 + dim * COMPONENT_BYTES[kind];
+  for (let off = recordBytes, r = 1; off + 4 <= prefix.length; off += recordBytes, r++) {
+    const d = view.getInt32(off, true);
+    if (d !== dim)
+      fail(
+        "BAD_FILE",
+        `${name}: record ${r} (0-based) at byte ${off} has dimension ${d}; expected ${dim} (the dimension of record 0)`,
+      );
+  }
+  return undefined;
 }
 
 function copyComponents(

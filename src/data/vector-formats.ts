@@ -5,10 +5,19 @@
  * Node adapter that reads and writes files is vectors-file.node.ts.
  */
 import { fail } from "../core/errors.js";
+import { checkMemoryBudget } from "../core/memory-budget.js";
 import { encodeCsv, parseCsv } from "./csv.js";
-import { parseIdx } from "./idx.js";
-import { encodeNpyF32, parseNpy } from "./npy.js";
-import { encodeBvecs, encodeFvecs, encodeIvecs, parseBvecs, parseFvecs, parseIvecs } from "./vecs.js";
+import { idxDeclaredBytes, parseIdx } from "./idx.js";
+import { encodeNpyF32, npyDeclaredBytes, parseNpy } from "./npy.js";
+import {
+  checkVecsPrefix,
+  encodeBvecs,
+  encodeFvecs,
+  encodeIvecs,
+  parseBvecs,
+  parseFvecs,
+  parseIvecs,
+} from "./vecs.js";
 
 export const VECTOR_FORMATS = ["fvecs", "ivecs", "bvecs", "npy", "csv", "idx"] as const;
 export type VectorFormat = (typeof VECTOR_FORMATS)[number];
@@ -46,6 +55,33 @@ export function vectorFormatOf(name: string): VectorFormat {
   );
 }
 
+/**
+ * For a reader holding only the first bytes of a file (a decompressed prefix): the total size the
+ * format's header declares (IDX, npy), or undefined (vecs, CSV: no declared size); throws BAD_FILE
+ * when the prefix is already invalid. Lets the Node reader bound decompression before it starts.
+ */
+export function declaredSizeOf(
+  format: VectorFormat,
+  name: string,
+): (prefix: Uint8Array) => number | undefined {
+  switch (format) {
+    case "idx":
+      return (p) => idxDeclaredBytes(p, name);
+    case "npy":
+      return (p) => npyDeclaredBytes(p, name);
+    case "fvecs":
+    case "ivecs":
+    case "bvecs":
+      return (p) => checkVecsPrefix(p, format, name);
+    default:
+      return (p) => {
+        const nul = p.indexOf(0);
+        if (nul >= 0) fail("BAD_FILE", `${name}: a NUL byte at offset ${nul}; expected text (CSV, TSV)`);
+        return undefined;
+      };
+  }
+}
+
 /** Largest magnitude up to which every int32 is exactly a float32. */
 const F32_EXACT_INT = 2 ** 24;
 
@@ -73,14 +109,17 @@ export function decodeVectors(bytes: Uint8Array, name: string, format = vectorFo
       return { ...parseFvecs(bytes, name), format };
     case "ivecs": {
       const v = parseIvecs(bytes, name);
+      checkMemoryBudget(v.data.length * 4, `${name}: ${v.n} x ${v.dim} float32 rows`);
       return { n: v.n, dim: v.dim, data: toFloat32(v.data, name, v.dim), format };
     }
     case "bvecs": {
       const v = parseBvecs(bytes, name);
+      checkMemoryBudget(v.data.length * 4, `${name}: ${v.n} x ${v.dim} float32 rows`);
       return { n: v.n, dim: v.dim, data: toFloat32(v.data, name, v.dim), format };
     }
     case "npy": {
       const a = parseNpy(bytes, name);
+      checkMemoryBudget(a.data.length * 4, `${name}: ${a.n} x ${a.dim} float32 rows`);
       const data = a.data instanceof Uint8Array ? Float32Array.from(a.data) : a.data;
       return { n: a.n, dim: a.dim, data, format };
     }
@@ -90,6 +129,7 @@ export function decodeVectors(bytes: Uint8Array, name: string, format = vectorFo
     }
     case "idx": {
       const a = parseIdx(bytes, name);
+      checkMemoryBudget(a.data.length * 4, `${name}: [${a.shape.join(", ")}] as float32`);
       // IDX 1-D arrays are per-item values (labels): n rows of one component.
       const n = a.shape[0];
       const dim = a.shape.slice(1).reduce((x, y) => x * y, 1);

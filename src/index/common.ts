@@ -24,6 +24,8 @@ export function checkAdd(
   has: (id: number) => boolean,
   owner: string,
 ): void {
+  // add(5, vec) is the natural first guess for one vector: say how to write it instead.
+  checkIdList(ids, `${owner}.add`, "add", "vector");
   if (!(vectors instanceof Float32Array))
     fail("INVALID_ARGUMENT", `${owner}.add: vectors must be a Float32Array, got ${describe(vectors)}`);
   if (vectors.length !== ids.length * dim)
@@ -50,6 +52,7 @@ export function checkAdd(
 
 /** Checks a whole remove() call: every id stored, none repeated. */
 export function checkRemove(ids: ArrayLike<number>, has: (id: number) => boolean, owner: string): void {
+  checkIdList(ids, `${owner}.remove`, "remove", "");
   const seen = new Set<number>();
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i];
@@ -121,6 +124,19 @@ export function checkOptions(options: SearchOptions | undefined, understood: str
         `${owner}.search: option ${key} must be a non-negative integer, got ${String(value)}`,
       );
   }
+}
+
+/** `ids` must be array-like: add(5, vec) is the natural first guess for one vector, so say how to write it. */
+function checkIdList(ids: unknown, what: string, method: string, rest: string): void {
+  const list = ids as { length?: unknown } | null;
+  if (typeof list === "object" && list !== null && typeof list.length === "number") return;
+  const got = typeof ids === "number" ? `the number ${ids}` : describe(ids);
+  const one = typeof ids === "number" && Number.isFinite(ids) ? String(ids) : "id";
+  fail(
+    "INVALID_ARGUMENT",
+    `${what}: ids must be an array of ids (number[], Int32Array...), got ${got}; ` +
+      `for one id write ${method}([${one}]${rest ? `, ${rest}` : ""})`,
+  );
 }
 
 function describe(v: unknown): string {

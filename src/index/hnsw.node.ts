@@ -12,11 +12,18 @@
  * - usearch has no per-search efSearch and no filter in its JS API: a different efSearch is
  *   served by a read-only memory-mapped view of a snapshot opened with that expansion (cached
  *   until the next add/remove), and filters over-fetch geometrically until k ids pass.
+ *
+ * The native library is loaded when the first hnsw index is created, not when this module is
+ * imported: importing the package must not pay for (or fail on) a native addon it may never use.
+ * It is loaded through `require`, whose CommonJS build finds its binary from `__dirname`; the
+ * ESM build walks up from the caller's stack-derived path instead, which recurses without end
+ * when the caller is `node -e` (no file).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import usearch from "usearch";
+import type Usearch from "usearch";
 import { fail } from "../core/errors.js";
 import { formatParams, type ParamSchema } from "../core/spec.js";
 import { TopK } from "../core/topk.js";
@@ -26,8 +33,26 @@ import { indexKinds } from "./factory.js";
 import { decodeIndex, encodeIndex, section } from "./serial.js";
 import type { Index, SearchOptions, SearchResult } from "./types.js";
 
-const { Index: NativeIndex, MetricKind, ScalarKind } = usearch;
-type Native = InstanceType<typeof NativeIndex>;
+type UsearchModule = typeof Usearch;
+type Native = InstanceType<UsearchModule["Index"]>;
+
+let usearchModule: UsearchModule | undefined;
+
+/** usearch, loaded on first use; a clear UNSUPPORTED error when its native part cannot load. */
+function usearch(): UsearchModule {
+  if (!usearchModule) {
+    try {
+      usearchModule = createRequire(import.meta.url)("usearch") as UsearchModule;
+    } catch (e) {
+      fail(
+        "UNSUPPORTED",
+        `hnsw: the native library usearch could not be loaded (${(e as Error).message}); ` +
+          'reinstall it (npm install usearch) or use the "flat" or "flat-i8" index',
+      );
+    }
+  }
+  return usearchModule;
+}
 
 export const HNSW_SCHEMA = {
   M: { type: "int", default: 16, min: 2, max: 1024, description: "graph degree (usearch connectivity)" },
@@ -53,11 +78,11 @@ export interface HnswParams {
   threads: number;
 }
 
-const USEARCH_METRIC: Record<Metric, (typeof MetricKind)[keyof typeof MetricKind]> = {
-  l2: MetricKind.L2sq,
-  ip: MetricKind.IP,
-  cos: MetricKind.Cos,
-};
+const USEARCH_METRIC = {
+  l2: "L2sq",
+  ip: "IP",
+  cos: "Cos",
+} as const satisfies Record<Metric, keyof UsearchModule["MetricKind"]>;
 
 export class HnswIndex implements Index {
   readonly kind = "hnsw";
@@ -102,9 +127,10 @@ export class HnswIndex implements Index {
   }
 
   private makeNative(efSearch: number): Native {
+    const { Index: NativeIndex, MetricKind, ScalarKind } = usearch();
     return new NativeIndex({
       dimensions: this.dim,
-      metric: USEARCH_METRIC[this.metric],
+      metric: MetricKind[USEARCH_METRIC[this.metric]],
       quantization: ScalarKind.F32,
       connectivity: this.params.M,
       expansion_add: this.params.efConstruction,

@@ -56,7 +56,7 @@ export * from "./engine/network.js";
 export * from "./engine/optim.js";
 export * from "./engine/softmax.js";
 export * from "./engine/trainer.js";
-export { type WasmGemm, wasmGemm } from "./engine/wasm-gemm.js";
+export { type WasmGemm, wasmGemm, wasmKernelUnavailable } from "./engine/wasm-gemm.js";
 export * from "./evaluate.js";
 export * from "./families/mlp.js";
 export * from "./families/projection.js";

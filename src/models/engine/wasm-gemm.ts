@@ -17,6 +17,8 @@
  * differ from the float64-accumulating JS kernel by float32 rounding (relative ~1e-6 · sqrt(k)).
  */
 
+import { warnOnce } from "../../core/warnings.js";
+
 /** Kernel signature: abt(a, b, c, mp, j0, j1, kb, ldc) over byte offsets; see `kernelBody`. */
 type AbtKernel = (
   a: number,
@@ -230,15 +232,30 @@ function instantiate(): WasmGemm | null {
 }
 
 let cached: WasmGemm | null | undefined;
+let unavailable: string | undefined;
 
 /** The SIMD kernel, or null where WebAssembly SIMD is unavailable. */
 export function wasmGemm(): WasmGemm | null {
   if (cached === undefined) {
     try {
       cached = instantiate();
-    } catch {
+      if (!cached) unavailable = "this runtime has no WebAssembly SIMD";
+    } catch (e) {
+      // Typically a Content-Security-Policy without 'wasm-unsafe-eval': a 2x slowdown, said once.
       cached = null;
+      unavailable = `WebAssembly could not be compiled (${(e as Error)?.message ?? e})`;
+      warnOnce(
+        "MAMMALS_WASM_FALLBACK",
+        `${unavailable}; the model engine uses its JavaScript kernel, about 2x slower ` +
+          "(a Content-Security-Policy needs 'wasm-unsafe-eval' for the fast kernel)",
+      );
     }
   }
   return cached;
+}
+
+/** Why the WebAssembly kernel is not used (undefined when it is); see also activeGemmBackend. */
+export function wasmKernelUnavailable(): string | undefined {
+  wasmGemm();
+  return unavailable;
 }

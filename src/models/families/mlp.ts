@@ -5,6 +5,7 @@
  * softmax is not saturated.
  */
 import { fail } from "../../core/errors.js";
+import { checkMemoryBudget } from "../../core/memory-budget.js";
 import { Rng } from "../../core/rng.js";
 import { Dense, type Layer, ReLU } from "../engine/layers.js";
 import { Sequential } from "../engine/network.js";
@@ -22,6 +23,10 @@ export function buildMlp(
   seed: number,
 ): Sequential {
   checkShape(shape);
+  // Refuse with the figure before allocating, not with a RangeError (or the OOM killer) half-way.
+  const widths = [shape.inputDim, ...hidden, shape.numClasses];
+  const params = widths.slice(1).reduce((sum, w, i) => sum + (widths[i] + 1) * w, 0);
+  checkMemoryBudget(4 * params, `model ${spec} over ${shape.inputDim} inputs (${params} float32 parameters)`);
   const rng = new Rng(seed);
   const layers: Layer[] = [];
   let width = shape.inputDim;

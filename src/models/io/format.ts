@@ -21,7 +21,10 @@
  * length against each other and the file size, and the checksum, so a truncated, padded or
  * bit-flipped file is refused with a message naming what is wrong.
  */
+import { crc32 } from "../../core/checksum.js";
 import { fail } from "../../core/errors.js";
+
+export { crc32 };
 
 export const MODEL_MAGIC = "MAMMODL1";
 export const MODEL_FORMAT_VERSION = 1;
@@ -268,21 +271,4 @@ export function tensorOf<T extends TensorData>(
 
 function hex(x: number): string {
   return `0x${x.toString(16).padStart(8, "0")}`;
-}
-
-let crcTable: Uint32Array | null = null;
-
-/** CRC-32 (IEEE 802.3, as in zip and PNG) of bytes[start, end). */
-export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (let i = start; i < end; i++) c = crcTable[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }

@@ -110,8 +110,8 @@ async function resolveOrt(): Promise<string> {
   } catch (e) {
     return fail(
       "UNSUPPORTED",
-      `OnnxModel needs the optional package onnxruntime-node, which could not be loaded (${(e as Error).message}); ` +
-        "install it with `npm install onnxruntime-node`",
+      `OnnxModel needs the package onnxruntime-node, which could not be loaded (${String((e as Error).message).split("\n")[0]}); ` +
+        "ONNX support is opt-in (an optional peer dependency of mammals): install it with `npm install onnxruntime-node`",
     );
   }
 }
