@@ -12,9 +12,9 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { loadEmbeddedMnist } from "../src/data/datasets.node.js";
 import type { LabeledSplit } from "../src/data/types.js";
+import { trainAndMeasure } from "../src/jobs/train.js";
 import { shiftSplit } from "../src/models/finetune/shift.js";
 import { writeModelFile } from "../src/models/io/files.node.js";
-import { trainAndMeasure } from "../src/jobs/train.js";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

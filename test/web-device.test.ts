@@ -15,7 +15,10 @@ import { SIDE, toModelInput } from "../src/web/core/preprocess.js";
 
 const ROOT = join(import.meta.dirname, "..");
 // A plain Uint8Array copy: the model decoder copies tensors with .slice(), which on a Node Buffer is a view.
-const model = loadModel(new Uint8Array(readFileSync(join(ROOT, "data/web/mnist-mlp64.mammals"))), "web model");
+const model = loadModel(
+  new Uint8Array(readFileSync(join(ROOT, "data/web/mnist-mlp64.mammals"))),
+  "web model",
+);
 const ds = loadEmbeddedMnist();
 const reference = { x: ds.test.x.subarray(0, 100 * 784), labels: ds.test.y.subarray(0, 100), n: 100 };
 
@@ -28,7 +31,7 @@ function jitter(x: Float32Array, seed: number): Float32Array {
   let s = seed;
   return x.map((v) => {
     s = (s * 1103515245 + 12345) % 2 ** 31;
-    return Math.min(1, Math.max(0, v + ((s / 2 ** 31) - 0.5) * 0.1));
+    return Math.min(1, Math.max(0, v + (s / 2 ** 31 - 0.5) * 0.1));
   });
 }
 

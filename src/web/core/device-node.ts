@@ -12,7 +12,11 @@
  * the page shows them as thumbnails, persists them, exports them, and rebuilds the memory from them
  * when the model changes ({@link DeviceNode.restore}), since stored keys are embeddings of the model.
  */
-import { MemoryAugmentedModel, type DecisionRecord, type Prediction } from "../../augment/memory-augmented-model.js";
+import {
+  type DecisionRecord,
+  MemoryAugmentedModel,
+  type Prediction,
+} from "../../augment/memory-augmented-model.js";
 import { fail } from "../../core/errors.js";
 import type { Upstream } from "../../edge/upstream.js";
 import { createIndex } from "../../index/factory.js";
@@ -20,12 +24,16 @@ import { LabeledMemory } from "../../memory/labeled-memory.js";
 import type { Model } from "../../models/types.js";
 import type { StoredExample } from "./memory-file.js";
 import { toBytes } from "./preprocess.js";
-import { createProximityRule, similarityRadius } from "./proximity-rule.js";
+import { createProximityRule, type ProximityRule, similarityRadius } from "./proximity-rule.js";
 
 export interface DeviceNodeOptions {
   model: Model;
   /** Labeled examples (row-major inputs) on which the similarity radius is measured. */
   reference: { x: Float32Array; labels: ArrayLike<number>; n: number };
+  /** The similarity radius, when already known for this model (skips measuring it). */
+  radius?: number;
+  /** Told the radius once it is measured (e.g. to keep it with the model). */
+  onRadius?: (radius: number) => void;
   /** Memory capacity in entries. Default 512. */
   capacity?: number;
   /** Neighbours retrieved. Default 4. */
@@ -94,6 +102,7 @@ export class DeviceNode {
   /** Memory entry id -> the image and label it was made from. */
   readonly examples = new Map<number, StoredExample>();
   private readonly pred: Prediction;
+  private readonly rule: ProximityRule;
   private readonly recent = new Map<number, Decision>();
   private readonly now: () => number;
   private nextId = 0;
@@ -102,7 +111,14 @@ export class DeviceNode {
     this.model = o.model;
     this.upstream = o.upstream;
     this.now = o.now ?? (() => performance.now());
-    const radius = similarityRadius(o.model, o.reference.x, o.reference.labels, o.reference.n);
+    const ref = o.reference;
+    const radius =
+      o.radius ??
+      (() => {
+        const r = similarityRadius(o.model, ref.x, ref.labels, ref.n);
+        o.onRadius?.(r);
+        return r;
+      });
     const memory = new LabeledMemory({
       index: createIndex("flat", o.model.embedDim),
       numClasses: o.model.numClasses,
@@ -110,10 +126,11 @@ export class DeviceNode {
       // Every correction the user makes is kept; the least recently useful one leaves when full.
       admission: "all:evict=lru",
     });
+    this.rule = createProximityRule({ k: o.k ?? 4, radius, maxLambda: 0.95 });
     this.local = new MemoryAugmentedModel({
       model: o.model,
       memory,
-      rule: createProximityRule({ k: o.k ?? 4, radius, maxLambda: 0.95 }),
+      rule: this.rule,
       // Raw squared distances: the rule's radius is in the embedding's own units.
       normalizeDistances: false,
       forward: o.upstream
@@ -132,6 +149,7 @@ export class DeviceNode {
    * memory search and the decision, with the answer as the page shows it. Does not forward.
    */
   predictLocal(x: Float32Array): DeviceAnswer {
+    this.radiusIfNeeded();
     const t0 = this.now();
     const p = this.local.predict(x, this.pred);
     const localMs = this.now() - t0;
@@ -150,7 +168,8 @@ export class DeviceNode {
     });
     if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value as number);
     let modelLabel = 0;
-    for (let y = 1; y < p.modelProba.length; y++) if (p.modelProba[y] > p.modelProba[modelLabel]) modelLabel = y;
+    for (let y = 1; y < p.modelProba.length; y++)
+      if (p.modelProba[y] > p.modelProba[modelLabel]) modelLabel = y;
     const neighbours: NeighbourView[] = [];
     for (let i = 0; i < p.neighbours.count; i++) {
       const entryId = p.neighbours.ids[i];
@@ -216,8 +235,10 @@ export class DeviceNode {
    */
   correct(id: number, label: number): CorrectionResult {
     const d = this.recent.get(id);
-    if (!d) fail("UNKNOWN_ID", `correction for answer ${id}: only the last ${RECENT} answers can be corrected`);
+    if (!d)
+      fail("UNKNOWN_ID", `correction for answer ${id}: only the last ${RECENT} answers can be corrected`);
     const mem = this.local.memory;
+    this.radiusIfNeeded();
     const before = new Set(mem.ids());
     const outcome = this.local.feedback(d.record, label);
     this.recent.delete(id);
@@ -236,8 +257,12 @@ export class DeviceNode {
     const x = new Float32Array(this.model.inputDim);
     for (const ex of examples) {
       if (ex.pixels.length !== this.model.inputDim)
-        fail("BAD_FILE", `stored example of ${ex.pixels.length} pixels; the model takes ${this.model.inputDim}`);
+        fail(
+          "BAD_FILE",
+          `stored example of ${ex.pixels.length} pixels; the model takes ${this.model.inputDim}`,
+        );
       for (let i = 0; i < x.length; i++) x[i] = ex.pixels[i] / 255;
+      this.radiusIfNeeded();
       const p = this.local.predict(x, this.pred);
       const r = this.local.offer(p.key, p.modelProba, ex.label, ex.source, ex.source === "upstream");
       if (r.admitted) this.examples.set(r.id, ex);
@@ -249,6 +274,11 @@ export class DeviceNode {
   /** The stored examples, oldest entry first (what is persisted and exported). */
   storedExamples(): StoredExample[] {
     return [...this.examples.entries()].sort((a, b) => a[0] - b[0]).map(([, e]) => e);
+  }
+
+  /** The radius is measured lazily, the first time a non-empty memory is searched (proximity-rule.ts). */
+  private radiusIfNeeded(): void {
+    if (this.local.memory.size > 0) this.rule.resolveRadius();
   }
 
   private forget(ids: number[]): void {

@@ -21,12 +21,9 @@ export class HttpUpstream implements Upstream {
     shape: { inputDim: number; numClasses: number },
     o: { expectedLatencyMs?: number; fetch?: typeof fetch } = {},
   ) {
-    let u: URL;
-    try {
-      u = new URL(base);
-    } catch {
-      return fail("INVALID_ARGUMENT", `upstream URL: expected an http(s) URL, got "${base}"`);
-    }
+    const u = URL.canParse(base)
+      ? new URL(base)
+      : fail("INVALID_ARGUMENT", `upstream URL: expected an http(s) URL, got "${base}"`);
     if (u.protocol !== "http:" && u.protocol !== "https:")
       fail("INVALID_ARGUMENT", `upstream URL: expected http: or https:, got ${u.protocol}`);
     this.url = `${u.href.replace(/\/$/, "")}/predict`;
@@ -51,7 +48,10 @@ export class HttpUpstream implements Upstream {
       fail("BAD_FILE", `upstream ${this.url}: expected "proba" with ${this.numClasses} numbers`);
     const label = Number(body.label);
     if (!(Number.isInteger(label) && label >= 0 && label < this.numClasses))
-      fail("BAD_FILE", `upstream ${this.url}: expected "label" in [0, ${this.numClasses}), got ${body.label}`);
+      fail(
+        "BAD_FILE",
+        `upstream ${this.url}: expected "label" in [0, ${this.numClasses}), got ${body.label}`,
+      );
     return { proba: Float32Array.from(proba as number[]), label, latencyMs };
   }
 }

@@ -67,7 +67,10 @@ export function decodeMemoryFile(
     const x = e as Record<string, unknown>;
     const where = `${source}: example ${i}`;
     if (!(Number.isInteger(x?.label) && (x.label as number) >= 0 && (x.label as number) < expect.numClasses))
-      fail("BAD_FILE", `${where}: expected a label in [0, ${expect.numClasses}), got ${JSON.stringify(x?.label)}`);
+      fail(
+        "BAD_FILE",
+        `${where}: expected a label in [0, ${expect.numClasses}), got ${JSON.stringify(x?.label)}`,
+      );
     if (x.source !== "feedback" && x.source !== "upstream")
       fail("BAD_FILE", `${where}: expected source "feedback" or "upstream", got ${JSON.stringify(x.source)}`);
     if (typeof x.pixels !== "string") fail("BAD_FILE", `${where}: expected "pixels" as a base64 string`);

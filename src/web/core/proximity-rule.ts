@@ -17,32 +17,55 @@ import type { Model } from "../../models/types.js";
 export interface ProximityParams {
   /** Neighbours retrieved (their votes make p_knn). */
   k: number;
-  /** Squared embedding distance at which the memory's weight has fallen to maxLambda / e. */
-  radius: number;
+  /**
+   * Squared embedding distance at which the memory's weight has fallen to maxLambda / e; or a
+   * function computing it, called once, the first time the memory has something to say (so a
+   * page whose memory is empty does not pay for measuring it before its first answer).
+   */
+  radius: number | (() => number);
   /** Weight of p_knn for an exact duplicate of a stored example. */
   maxLambda: number;
 }
 
-export function createProximityRule(p: ProximityParams): CombinationRule {
+export interface ProximityRule extends CombinationRule {
+  /** The radius, measured now if it was given as a function and not measured yet. */
+  resolveRadius(): number;
+}
+
+/**
+ * The rule. With a lazy radius, call `resolveRadius()` before the first prediction against a
+ * non-empty memory: until then `temperature` is a placeholder, which is harmless only because an
+ * empty neighbour list gives the same p_knn whatever the temperature.
+ */
+export function createProximityRule(p: ProximityParams): ProximityRule {
   check(Number.isInteger(p.k) && p.k >= 1, () => `proximity rule: expected k >= 1, got ${p.k}`);
-  check(
-    Number.isFinite(p.radius) && p.radius > 0,
-    () => `proximity rule: expected radius > 0, got ${p.radius}`,
-  );
+  let radius = typeof p.radius === "number" ? p.radius : Number.NaN;
+  const measure = typeof p.radius === "function" ? p.radius : null;
+  const r = (): number => {
+    if (Number.isNaN(radius) && measure) radius = measure();
+    check(Number.isFinite(radius) && radius > 0, () => `proximity rule: expected radius > 0, got ${radius}`);
+    return radius;
+  };
+  if (!measure) r();
   check(
     p.maxLambda >= 0 && p.maxLambda <= 1,
     () => `proximity rule: expected maxLambda in [0, 1], got ${p.maxLambda}`,
   );
   return {
     name: "proximity",
-    spec: `proximity:k=${p.k},radius=${p.radius.toPrecision(4)},maxLambda=${p.maxLambda}`,
+    get spec() {
+      return `proximity:k=${p.k},radius=${r().toPrecision(4)},maxLambda=${p.maxLambda}`;
+    },
     k: p.k,
     // p_knn among the retrieved: neighbours much farther than the nearest barely vote.
-    temperature: p.radius,
+    get temperature() {
+      return Number.isNaN(radius) ? 1 : radius;
+    },
+    resolveRadius: r,
     lambdaWhenEmpty: 0,
     shouldRetrieve: () => true,
     lambda: (_pm: Float32Array, _pk: Float32Array, nb: LabeledNeighbours) =>
-      p.maxLambda * Math.exp(-nb.distances[0] / p.radius),
+      p.maxLambda * Math.exp(-nb.distances[0] / r()),
     learn() {},
   };
 }
@@ -61,14 +84,8 @@ export function similarityRadius(
   fraction = 0.5,
 ): number {
   const d = model.embedDim;
-  const emb = new Float32Array(n * d);
-  const proba = new Float32Array(model.numClasses);
-  for (let i = 0; i < n; i++)
-    model.embedAndPredict(
-      x.subarray(i * model.inputDim, (i + 1) * model.inputDim),
-      emb.subarray(i * d, (i + 1) * d),
-      proba,
-    );
+  // One batched forward pass (a matrix product), not n single ones: this runs before the first answer.
+  const emb = model.embedBatch(x.subarray(0, n * model.inputDim), n);
   const nearest: number[] = [];
   for (let i = 0; i < n; i++) {
     let best = Number.POSITIVE_INFINITY;
