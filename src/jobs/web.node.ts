@@ -12,9 +12,12 @@
  *                                   the strip of test images, the similarity radius, fine-tuning replay
  * The budget: the page's JavaScript (the three .js files, gzipped, model excluded) <= 150 KB.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { createRequire } from "node:module";
+import { createServer as createTcpServer } from "node:net";
 import { dirname, extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -225,4 +228,134 @@ export async function serveWebApp(o: WebServeOptions): Promise<WebServer> {
         server.close(() => ok());
       }),
   };
+}
+
+export interface WorkerdBuild {
+  dir: string;
+  /** The workerd configuration (Cap'n Proto text) that serves the bundle. */
+  config: string;
+  workerBytes: number;
+}
+
+/**
+ * Bundles the edge node's fetch handler (src/web/worker/edge-app.ts) for workerd: worker.js (one
+ * ES module), the model as a data module, and config.capnp. The socket address is given when the
+ * runtime starts (startWorkerd), so one build serves on any port.
+ */
+export async function buildWorkerdBundle(o: { outDir: string; modelFile?: string }): Promise<WorkerdBuild> {
+  const esbuild = await import("esbuild");
+  const dir = resolve(o.outDir);
+  mkdirSync(dir, { recursive: true });
+  const app = join(PACKAGE_ROOT, "src/web/worker/edge-app.ts");
+  if (!existsSync(app)) fail("UNSUPPORTED", `bundling for workerd needs the sources (${app})`);
+  const entry = [
+    '// The model arrives as a workerd "data" module (an ArrayBuffer), declared in config.capnp.',
+    'import model from "model.mammals";',
+    `import { createEdgeApp } from ${JSON.stringify(app)};`,
+    "let app;",
+    "export default {",
+    "  fetch(req, env) {",
+    "    app ??= createEdgeApp({ modelBytes: new Uint8Array(model), upstreamUrl: env.UPSTREAM_URL || undefined });",
+    "    return app.fetch(req);",
+    "  },",
+    "};",
+  ].join("\n");
+  const r = await esbuild.build({
+    stdin: { contents: entry, resolveDir: dir, sourcefile: "workerd-entry.js", loader: "js" },
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    minify: true,
+    write: false,
+    external: ["model.mammals"],
+    logLevel: "silent",
+  });
+  const worker = r.outputFiles![0].contents;
+  writeFileSync(join(dir, "worker.js"), worker);
+  writeFileSync(join(dir, "model.mammals"), readWebModel(o.modelFile ?? SHIPPED_WEB_MODEL));
+  const config = `using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [ (name = "edge", worker = .edgeWorker) ],
+  sockets = [ (name = "http", address = "127.0.0.1:8787", http = (), service = "edge") ],
+);
+
+const edgeWorker :Workerd.Worker = (
+  modules = [
+    (name = "worker.js", esModule = embed "worker.js"),
+    (name = "model.mammals", data = embed "model.mammals"),
+  ],
+  bindings = [ (name = "UPSTREAM_URL", text = "") ],
+  compatibilityDate = "2024-09-23",
+);
+`;
+  writeFileSync(join(dir, "config.capnp"), config);
+  return { dir, config: join(dir, "config.capnp"), workerBytes: worker.length };
+}
+
+export interface WorkerdProcess {
+  url: string;
+  process: ChildProcess;
+  /** What workerd printed (for failures). */
+  log(): string;
+  close(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (asked of the OS, then released for the runtime to take). */
+export async function freePort(): Promise<number> {
+  const srv = createTcpServer();
+  await new Promise<void>((ok) => srv.listen(0, "127.0.0.1", ok));
+  const addr = srv.address();
+  await new Promise<void>((ok) => srv.close(() => ok()));
+  return typeof addr === "object" && addr ? addr.port : fail("STATE", "no free port");
+}
+
+/**
+ * Starts workerd (the `workerd` npm package's binary) on a bundle from buildWorkerdBundle, listening
+ * on 127.0.0.1:`port` (default: a free one), and waits until it answers GET /stats (at most
+ * `timeoutMs`). close() stops the process it started.
+ */
+export async function startWorkerd(o: {
+  dir: string;
+  port?: number;
+  timeoutMs?: number;
+}): Promise<WorkerdProcess> {
+  const require = createRequire(import.meta.url);
+  let bin: string;
+  try {
+    bin = (require("workerd") as { default: string }).default;
+  } catch (e) {
+    return fail("UNSUPPORTED", `the workerd package is not installed (${(e as Error).message}); npm install`);
+  }
+  const port = o.port ?? (await freePort());
+  const child = spawn(bin, ["serve", "config.capnp", "--socket-addr", `http=127.0.0.1:${port}`], {
+    cwd: o.dir,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  child.stdout?.on("data", (d) => (log += d));
+  child.stderr?.on("data", (d) => (log += d));
+  const url = `http://127.0.0.1:${port}`;
+  const close = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((ok) => child.once("exit", () => ok()));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + (o.timeoutMs ?? 20_000);
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) fail("STATE", `workerd exited with code ${child.exitCode}: ${log}`);
+    try {
+      const r = await fetch(`${url}/stats`);
+      if (r.ok) return { url, process: child, log: () => log, close };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  await close();
+  return fail("STATE", `workerd did not answer on ${url} within ${o.timeoutMs ?? 20_000} ms: ${log}`);
 }

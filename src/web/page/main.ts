@@ -130,6 +130,7 @@ async function persistExamples(): Promise<void> {
 
 function renderMemory(): void {
   $("memory-size").textContent = String(state.node.size);
+  $("memory-noun").textContent = state.node.size === 1 ? "example" : "examples";
   $("model-name").textContent = state.modelName;
   const sel = $<HTMLSelectElement>("correct-label");
   if (sel.options.length !== state.node.model.numClasses) {
@@ -411,6 +412,7 @@ function finetune(): void {
     }
     const r = `fine-tuned (${m.scheme}, ${m.updatedParams} weights) in ${m.seconds.toFixed(1)} s; peak ${(m.peakBytes / 1024).toFixed(0)} KB per step (budget ${(m.budgetBytes / 1024).toFixed(0)} KB). The model alone now gets ${m.correctionsAfter}/${n} of your corrections right (before: ${m.correctionsBefore}); reference digits ${(m.replayBefore * 100).toFixed(0)}% → ${(m.replayAfter * 100).toFixed(0)}%.`;
     $("finetune-result").textContent = r;
+    status("fine-tuning done: the new weights are in use and kept on this device");
     document.body.dataset.finetuned = "1";
   };
   worker.onerror = (e) => {
