@@ -200,6 +200,11 @@ async function predict(x: Float32Array, t0: number): Promise<DeviceAnswer> {
   state.latencies.push(total);
   state.localLatencies.push(a.localMs);
   renderAnswer(a, total);
+  if (a.decidedBy === "upstream") {
+    // The cloud's answer was offered to the memory: show and keep what it now holds.
+    renderMemory();
+    void persistExamples().catch(showError);
+  }
   return a;
 }
 
@@ -521,6 +526,11 @@ async function boot(): Promise<void> {
     answer: state.answer && { ...state.answer, proba: Array.from(state.answer.proba), neighbours: undefined },
   }),
   benchmark,
+  /** Answers a given 28x28 input (784 values in [0, 1]), as if drawn: for the console and tests. */
+  answer: async (x: number[]) => {
+    const a = await predict(Float32Array.from(x), performance.now());
+    return { ...a, proba: Array.from(a.proba), neighbours: undefined };
+  },
 };
 
 boot().catch((e) => {
