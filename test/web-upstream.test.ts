@@ -42,7 +42,11 @@ describe.skipIf(!HAVE_CHROMIUM)("the page with a cloud node", () => {
           headers: req.headers as Record<string, string>,
         }),
       );
-      res.writeHead(r.status, Object.fromEntries(r.headers));
+      const headers: Record<string, string> = {};
+      r.headers.forEach((v, k) => {
+        headers[k] = v;
+      });
+      res.writeHead(r.status, headers);
       res.end(Buffer.from(await r.arrayBuffer()));
     });
     await new Promise<void>((ok) => cloud.listen(0, "127.0.0.1", ok));
