@@ -4,10 +4,17 @@
  */
 
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { parseInteger } from "../../jobs/parse.js";
-import { buildWebApp, DEFAULT_WEB_DIR, serveWebApp } from "../../jobs/web.node.js";
+import {
+  buildWebApp,
+  buildWorkerdBundle,
+  DEFAULT_WEB_DIR,
+  serveWebApp,
+  startWorkerd,
+  type WorkerdProcess,
+} from "../../jobs/web.node.js";
 import { print } from "../output.js";
 
 export function register(program: Command): void {
@@ -22,6 +29,10 @@ export function register(program: Command): void {
     .option("--model <file>", "serve this model file (mammals format, 784 inputs) instead of the shipped one")
     .option("--dir <dir>", "folder of built page files", DEFAULT_WEB_DIR)
     .option("--build", "(re)build the page into --dir first (needs a checkout with esbuild)")
+    .option(
+      "--workerd",
+      "also run the edge node as a fetch handler in workerd (Workers runtime) on a free loopback port; its URL works as the page's cloud node",
+    )
     .addHelpText(
       "after",
       "\nThe page's files are built by `npm run build:web` (or --build, or automatically when --dir is empty);\n" +
@@ -29,6 +40,7 @@ export function register(program: Command): void {
         "Examples:\n" +
         "  mammals web\n" +
         "  mammals web --port 0 --model my-digits.mammals\n" +
+        "  mammals web --workerd\n" +
         "  mammals web --build --dir /tmp/page --host 0.0.0.0",
     )
     .action(async (opts) => {
@@ -39,11 +51,20 @@ export function register(program: Command): void {
           `built ${b.outDir}: JavaScript ${(b.jsGzipBytes / 1024).toFixed(1)} KB gzipped (budget ${(b.budgetBytes / 1024).toFixed(0)} KB)`,
         );
       }
+      let wd: WorkerdProcess | undefined;
+      if (opts.workerd) {
+        // Beside the page's folder, not in it: the page's server should not hand out the worker's files.
+        const b = await buildWorkerdBundle({ outDir: `${resolve(opts.dir)}-workerd`, modelFile: opts.model });
+        wd = await startWorkerd({ dir: b.dir });
+        print(
+          `mammals web: the edge node answers from workerd at ${wd.url} (POST /predict, POST /feedback, GET /stats)`,
+        );
+      }
       const s = await serveWebApp({ dir: opts.dir, port, host: opts.host, modelFile: opts.model });
       print(`mammals web: serving ${opts.dir} at ${s.url}${opts.model ? ` with model ${opts.model}` : ""}`);
       await new Promise<void>((done) => {
         const stop = () => {
-          void s.close().then(done);
+          void Promise.all([s.close(), wd?.close()]).then(() => done());
         };
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
