@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWebApp, serveWebApp, type WebBuildResult, type WebServer } from "../src/jobs/web.node.js";
+import type { PageWindow } from "../src/web/page/hooks.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -115,7 +116,7 @@ describe.skipIf(!HAVE_CHROMIUM)("the web page in Chromium", () => {
   it("predicts a drawing, learns a correction at once, keeps it across a reload, within the latency budget", async () => {
     await page.goto(server.url);
     await ready();
-    const boot = await page.evaluate(() => (window as any).mammals.state());
+    const boot = await page.evaluate(() => (window as unknown as PageWindow).mammals.state());
     report.modelLoadMs = boot.modelLoadMs;
     report.firstPredictionMs = boot.firstPredictionMs;
 
@@ -143,8 +144,8 @@ describe.skipIf(!HAVE_CHROMIUM)("the web page in Chromium", () => {
     expect(after).toMatchObject({ label: c, decided: "memory" });
 
     // Latency: every answer shown so far, and a benchmark of 500 answers in the page.
-    const st = await page.evaluate(() => (window as any).mammals.state());
-    const bench = await page.evaluate(() => (window as any).mammals.benchmark(500));
+    const st = await page.evaluate(() => (window as unknown as PageWindow).mammals.state());
+    const bench = await page.evaluate(() => (window as unknown as PageWindow).mammals.benchmark(500));
     const round = (v: number[]) => v.map((x) => Number(x.toFixed(2)));
     report.shownLocalMs = round(st.localLatencies);
     report.shownWithCanvasReadMs = round(st.latencies);
@@ -160,7 +161,11 @@ describe.skipIf(!HAVE_CHROMIUM)("the web page in Chromium", () => {
     for (let i = 0; i < 2; i++) {
       await page.reload();
       await ready();
-      reloads.push(await page.evaluate(() => (window as any).mammals.state().firstPredictionMs as number));
+      reloads.push(
+        await page.evaluate(
+          () => (window as unknown as PageWindow).mammals.state().firstPredictionMs as number,
+        ),
+      );
     }
     report.firstPredictionAfterReloadsMs = round(reloads);
     expect(Math.min(boot.firstPredictionMs, ...reloads)).toBeLessThanOrEqual(100);

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWebApp, SHIPPED_WEB_MODEL, serveWebApp, type WebServer } from "../src/jobs/web.node.js";
+import type { PageWindow } from "../src/web/page/hooks.js";
 import { createEdgeApp } from "../src/web/worker/edge-app.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -75,7 +76,9 @@ describe.skipIf(!HAVE_CHROMIUM)("the page with a cloud node", () => {
     await p.click("#upstream-form button");
     await p.waitForFunction(() => /forwarding/.test(document.querySelector("#status")?.textContent ?? ""));
     // A faint uniform grey: no digit the small model is sure of (its confidence is about one half).
-    const a = await p.evaluate(() => (window as any).mammals.answer(new Array(784).fill(0.1)));
+    const a = await p.evaluate(() =>
+      (window as unknown as PageWindow).mammals.answer(new Array(784).fill(0.1)),
+    );
     expect(a.servedLocally).toBe(false);
     expect(a.decidedBy).toBe("upstream");
     await p.waitForFunction(

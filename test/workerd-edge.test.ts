@@ -18,6 +18,17 @@ import {
 } from "../src/jobs/web.node.js";
 import { createEdgeApp } from "../src/web/worker/edge-app.js";
 
+/** A JSON answer of the handler: predictions, feedback, stats or an error, read field by field. */
+type Answer = Record<string, unknown> & {
+  id?: number;
+  servedLocally?: boolean;
+  requests?: number;
+  feedback?: number;
+  forwarded?: number;
+  memory?: unknown;
+  error?: { code: string; message: string };
+};
+
 describe("the edge node in workerd", () => {
   let dir: string;
   let wd: WorkerdProcess;
@@ -45,12 +56,12 @@ describe("the edge node in workerd", () => {
         base === "node"
           ? await node.fetch(new Request(`http://local${path}`, init))
           : await fetch(`${wd.url}${path}`, init);
-      return { status: res.status, body: (await res.json()) as Record<string, any> };
+      return { status: res.status, body: (await res.json()) as Answer };
     };
     // Timings differ between runtimes by nature; everything else must not.
-    const comparable = (b: Record<string, any>) => {
+    const comparable = (b: Answer) => {
       const { latencyMs: _l, localMs: _m, proba, ...rest } = b;
-      return { ...rest, proba: proba?.map((p: number) => Number(p.toFixed(6))) };
+      return { ...rest, proba: (proba as number[] | undefined)?.map((p) => Number(p.toFixed(6))) };
     };
     let forwarded = 0;
     for (let i = 0; i < 40; i++) {
@@ -75,7 +86,7 @@ describe("the edge node in workerd", () => {
     // Bad input gets a typed error, not a crash.
     const bad = await call("workerd", "/predict", { x: [1, 2, 3] });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.message).toMatch(/784/);
+    expect(bad.body.error?.message).toMatch(/784/);
     expect((await call("workerd", "/feedback", { id: 999, label: 1 })).status).toBe(404);
   });
 });

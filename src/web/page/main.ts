@@ -18,6 +18,7 @@ import type { FinetuneMessage, FinetuneRequest } from "../core/finetune-protocol
 import { HttpUpstream } from "../core/http-upstream.js";
 import { decodeMemoryFile, encodeMemoryFile, fromBase64, type StoredExample } from "../core/memory-file.js";
 import { fromBytes, toModelInput } from "../core/preprocess.js";
+import type { BenchmarkResult, MammalsPageHooks, PageWindow } from "./hooks.js";
 import { createPad, paintDigit } from "./pad.js";
 import { type DeviceStore, openDeviceStore } from "./store.js";
 
@@ -433,7 +434,7 @@ function finetune(): void {
  * Browsers coarsen performance.now() (0.1 ms in Chromium), so the mean comes from the whole loop;
  * the per-answer quantiles are in that resolution.
  */
-function benchmark(n: number): { n: number; meanMs: number; medianMs: number; p95Ms: number; maxMs: number } {
+function benchmark(n: number): BenchmarkResult {
   const s = state.samples.split;
   const times: number[] = [];
   const start = performance.now();
@@ -504,10 +505,10 @@ async function boot(): Promise<void> {
   state.modelName = name;
   renderMemory();
   await predict(samples.split.x.slice(0, 784), performance.now());
-  state.firstPredictionMs = performance.now() - t0;
+  state.firstPredictionMs = performance.now() - t1;
   renderStrip();
   status(
-    `ready: first prediction ${state.firstPredictionMs.toFixed(1)} ms after the model loaded; ${state.node.size} stored examples restored`,
+    `ready: model decoded in ${state.modelLoadMs.toFixed(1)} ms, first prediction ${state.firstPredictionMs.toFixed(1)} ms after; ${state.node.size} stored examples restored`,
   );
   wire();
   document.body.dataset.ready = "1";
@@ -515,7 +516,7 @@ async function boot(): Promise<void> {
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js").catch(() => {});
 }
 
-(window as unknown as { mammals: unknown }).mammals = {
+const hooks: MammalsPageHooks = {
   state: () => ({
     memorySize: state.node.size,
     modelName: state.modelName,
@@ -523,15 +524,15 @@ async function boot(): Promise<void> {
     firstPredictionMs: state.firstPredictionMs,
     latencies: state.latencies.slice(),
     localLatencies: state.localLatencies.slice(),
-    answer: state.answer && { ...state.answer, proba: Array.from(state.answer.proba), neighbours: undefined },
+    answer: state.answer && { ...state.answer, proba: Array.from(state.answer.proba) },
   }),
   benchmark,
-  /** Answers a given 28x28 input (784 values in [0, 1]), as if drawn: for the console and tests. */
-  answer: async (x: number[]) => {
+  answer: async (x) => {
     const a = await predict(Float32Array.from(x), performance.now());
-    return { ...a, proba: Array.from(a.proba), neighbours: undefined };
+    return { ...a, proba: Array.from(a.proba) };
   },
 };
+(window as unknown as PageWindow).mammals = hooks;
 
 boot().catch((e) => {
   showError(e);
