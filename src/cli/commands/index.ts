@@ -12,6 +12,7 @@ import { register as quantize } from "./quantize.js";
 import { register as simulate } from "./simulate.js";
 import { register as trace } from "./trace.js";
 import { register as train } from "./train.js";
+import { register as web } from "./web.js";
 
 export const COMMANDS: Array<(program: Command) => void> = [
   demo,
@@ -26,4 +27,5 @@ export const COMMANDS: Array<(program: Command) => void> = [
   trace,
   analyze,
   idn,
+  web,
 ];
