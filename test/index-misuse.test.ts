@@ -8,7 +8,7 @@ import { createIndex, deserializeIndex } from "../src/index/factory.node.js";
 import type { Index, SearchOptions } from "../src/index/types.js";
 
 const DIM = 4;
-const SPECS = ["flat", "flat-i8", "flat-i8:rerank=5", "hnsw:M=8,efSearch=32"];
+const SPECS = ["flat", "flat-i8", "flat-i8:rerank=5", "hnsw:M=8,efSearch=32", "hnsw-ts:M=8,efSearch=32"];
 
 function seeded(spec: string): Index {
   const index = createIndex(spec, DIM);

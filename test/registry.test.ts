@@ -263,7 +263,7 @@ describe("declared capabilities", () => {
         e.name,
       ).toHaveLength(1);
     expect(indexKinds.names("exact")).toEqual(["flat"]);
-    expect(indexKinds.names("approximate")).toEqual(["flat-i8", "hnsw"]);
+    expect(indexKinds.names("approximate")).toEqual(["flat-i8", "hnsw-ts", "hnsw"]);
     const dim = 5;
     const n = 200;
     for (const kind of indexKinds.names("exact"))

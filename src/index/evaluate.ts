@@ -22,6 +22,8 @@ export interface GroundTruth {
 export interface BenchResult {
   index: string;
   params: string;
+  /** The scan or distance path the index ran ("wasm-simd", "typescript"; "native" for usearch). */
+  kernel: string;
   recall: number;
   qps: number;
   p50Ms: number;
@@ -164,6 +166,7 @@ export function scorePass(
   return {
     index: index.kind,
     params,
+    kernel: (index as { kernel?: string }).kernel ?? "native",
     recall: annRecall(ids, gt, base, queries, index.dim),
     qps: totalS > 0 ? nq / totalS : Number.POSITIVE_INFINITY,
     p50Ms: percentile(latenciesMs, 50),

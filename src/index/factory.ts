@@ -14,6 +14,7 @@ import type { ParamSchema } from "../core/spec.js";
 import { type Metric, parseMetric } from "../core/vectors.js";
 import { FlatIndex } from "./flat.js";
 import { FlatI8Index } from "./flat-i8.js";
+import { HNSW_TS_SCHEMA, HnswTsIndex } from "./hnsw-ts.js";
 import { decodeIndex } from "./serial.js";
 import type { Index } from "./types.js";
 
@@ -72,7 +73,7 @@ const FLAT_I8_SCHEMA = {
 
 indexKinds.register({
   name: "flat",
-  summary: "exact scan over f32 vectors (pure TypeScript)",
+  summary: "exact scan over f32 vectors (WebAssembly SIMD, TypeScript fallback)",
   params: {},
   capabilities: ["exact"],
   create: (_p, { dim, metric }) => new FlatIndex(dim, metric),
@@ -81,10 +82,20 @@ indexKinds.register({
 
 indexKinds.register({
   name: "flat-i8",
-  summary: "exhaustive scan over int8-quantized vectors, optional f32 re-ranking (pure TypeScript)",
+  summary:
+    "exhaustive scan over int8-quantized vectors, optional f32 re-ranking (WebAssembly SIMD, TypeScript fallback)",
   params: FLAT_I8_SCHEMA,
   // Quantization reorders near ties unless every candidate is re-ranked.
   capabilities: ["approximate"],
   create: (p, { dim, metric }) => new FlatI8Index(dim, metric, p),
   deserialize: (bytes) => FlatI8Index.fromSnapshot(bytes),
+});
+
+indexKinds.register({
+  name: "hnsw-ts",
+  summary: "approximate HNSW graph for browsers and edge runtimes (TypeScript + WebAssembly SIMD distances)",
+  params: HNSW_TS_SCHEMA,
+  capabilities: ["approximate"],
+  create: (p, { dim, metric }) => new HnswTsIndex(dim, metric, p),
+  deserialize: (bytes) => HnswTsIndex.fromSnapshot(bytes),
 });

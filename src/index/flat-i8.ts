@@ -15,14 +15,21 @@
  * values outside it saturate (re-ranking repairs their order). For "cos", vectors are
  * normalized before quantization and the int8 distance approximates 1 - cos.
  * f32 copies are kept only when rerank > 0.
+ *
+ * The code scan has two paths with identical results (integer arithmetic is exact either way):
+ * "wasm-simd", where the codes live in WebAssembly memory and the SIMD kernels (wasm/kernels.wat)
+ * compute integer distances of a block of rows in place (l2 abandoning rows past the current
+ * k-th), and the "typescript" reference (kernels.ts).
  */
 import { fail } from "../core/errors.js";
 import { TopK } from "../core/topk.js";
 import { type Metric, norm } from "../core/vectors.js";
 import { checkAdd, checkK, checkOptions, checkQueries, checkQuery, checkRemove, SlotMap } from "./common.js";
 import { dotInt8, exactDistance, l2sqInt8Bounded } from "./kernels.js";
+import { I8Rows } from "./rows.js";
 import { decodeIndex, encodeIndex, section } from "./serial.js";
 import type { Index, SearchOptions, SearchResult } from "./types.js";
+import { KERNEL_BLOCK, type KernelPath } from "./wasm/simd.js";
 
 export interface FlatI8Params {
   /** Candidates re-ranked with exact f32 distances (0 = none, and no f32 copies are kept). */
@@ -40,7 +47,7 @@ export class FlatI8Index implements Index {
   private lo: number | undefined;
   private scale = 1;
   private readonly slots: SlotMap;
-  private codes: Int8Array;
+  private readonly codes: I8Rows;
   /** Per-row sum of codes (ip/cos need it for the affine offset terms). */
   private codeSums: Float64Array;
   /** f32 copies (only when rerank > 0) and their norms (cos). */
@@ -61,7 +68,7 @@ export class FlatI8Index implements Index {
     }
     this.slots = new SlotMap(capacity);
     const cap = this.slots.ids.length;
-    this.codes = new Int8Array(cap * dim);
+    this.codes = new I8Rows(dim, cap);
     this.codeSums = new Float64Array(cap);
     this.data = new Float32Array(this.rerank > 0 ? cap * dim : 0);
     this.norms = new Float64Array(this.rerank > 0 && metric === "cos" ? cap : 0);
@@ -72,6 +79,11 @@ export class FlatI8Index implements Index {
     return `flat-i8:rerank=${this.rerank}${range}`;
   }
 
+  /** The code-scan path this index runs ("wasm-simd" or the "typescript" reference). */
+  get kernel(): KernelPath {
+    return this.codes.path;
+  }
+
   get size(): number {
     return this.slots.size;
   }
@@ -79,7 +91,7 @@ export class FlatI8Index implements Index {
   get bytes(): number {
     const n = this.slots.size;
     const f32 = this.rerank > 0 ? n * this.dim * 4 + (this.metric === "cos" ? n * 8 : 0) : 0;
-    return n * this.dim + n * 8 + f32 + this.slots.bytes();
+    return this.codes.bytes(n) + n * 8 + f32 + this.slots.bytes();
   }
 
   has(id: number): boolean {
@@ -116,24 +128,20 @@ export class FlatI8Index implements Index {
     const cap = this.slots.growTo(ids.length);
     if (cap > 0) {
       const n = this.slots.size;
-      const grow = <T extends Int8Array | Float32Array | Float64Array>(
-        a: T,
-        make: (m: number) => T,
-        w: number,
-      ) => {
+      const grow = <T extends Float32Array | Float64Array>(a: T, make: (m: number) => T, w: number) => {
         if (a.length === 0) return a;
         const b = make(cap * w);
         b.set(a.subarray(0, n * w));
         return b;
       };
-      this.codes = grow(this.codes, (m) => new Int8Array(m), dim);
+      this.codes.grow(cap, n);
       this.codeSums = grow(this.codeSums, (m) => new Float64Array(m), 1);
       this.data = grow(this.data, (m) => new Float32Array(m), dim);
       this.norms = grow(this.norms, (m) => new Float64Array(m), 1);
     }
     for (let i = 0; i < ids.length; i++) {
       const s = this.slots.push(ids[i]);
-      this.codeSums[s] = this.quantize(vectors, i * dim, this.codes, s * dim);
+      this.codeSums[s] = this.quantize(vectors, i * dim, this.codes.codes, this.codes.offset(s));
       if (this.rerank > 0) {
         this.data.set(vectors.subarray(i * dim, (i + 1) * dim), s * dim);
         if (this.metric === "cos") this.norms[s] = norm(this.data, dim, s * dim);
@@ -163,7 +171,7 @@ export class FlatI8Index implements Index {
     for (let i = 0; i < ids.length; i++) {
       const [s, last] = this.slots.swapRemove(ids[i]);
       if (s === last) continue;
-      this.codes.copyWithin(s * dim, last * dim, (last + 1) * dim);
+      this.codes.move(s, last);
       this.codeSums[s] = this.codeSums[last];
       if (this.rerank > 0) {
         this.data.copyWithin(s * dim, last * dim, (last + 1) * dim);
@@ -227,29 +235,55 @@ export class FlatI8Index implements Index {
 
   /** Exact scan in code space; pushes approximate distances in the contract's units. */
   private scanCodes(qCode: Int8Array, qSum: number, heap: TopK, filter?: (id: number) => boolean): void {
-    const { dim, codes, scale } = this;
+    const { dim, scale } = this;
+    const rows = this.codes;
+    const { codes, base, stride } = rows;
     const ids = this.slots.ids;
     const n = this.slots.size;
     const s2 = scale * scale;
+    const simd = rows.heap !== null;
+    const out = simd ? rows.heap!.i32 : undefined;
+    const outAt = rows.outAt >> 2;
+    if (simd) rows.setQuery(qCode);
     if (this.metric === "l2") {
       // Integer distances into the heap (exact ranking, integer ties by id), scaled afterwards.
-      for (let s = 0; s < n; s++) {
-        if (filter !== undefined && !filter(ids[s])) continue;
-        const bound = heap.worst();
-        const d = l2sqInt8Bounded(qCode, codes, s * dim, dim, bound);
-        if (d <= bound) heap.push(ids[s], d);
+      if (out !== undefined) {
+        for (let first = 0; first < n; first += KERNEL_BLOCK) {
+          const count = Math.min(KERNEL_BLOCK, n - first);
+          const w = heap.worst();
+          rows.l2Block(first, count, w === Number.POSITIVE_INFINITY ? 0x7fffffff : w);
+          for (let r = 0; r < count; r++) {
+            const d = out[outAt + r];
+            if (d > heap.worst()) continue;
+            const s = first + r;
+            if (filter !== undefined && !filter(ids[s])) continue;
+            heap.push(ids[s], d);
+          }
+        }
+      } else {
+        for (let s = 0; s < n; s++) {
+          if (filter !== undefined && !filter(ids[s])) continue;
+          const bound = heap.worst();
+          const d = l2sqInt8Bounded(qCode, codes, base + s * stride, dim, bound);
+          if (d <= bound) heap.push(ids[s], d);
+        }
       }
       for (let i = 0; i < heap.size; i++) heap.dists[i] *= s2;
       return;
     }
     // x ~ a + scale*c with a = lo + 128*scale, so q.x ~ dim*a^2 + a*scale*(sum cq + sum cx) + scale^2 * cq.cx
     const a = (this.lo ?? 0) + 128 * scale;
-    const base = dim * a * a + a * scale * qSum;
+    const qBase = dim * a * a + a * scale * qSum;
     const offset = this.metric === "cos" ? 1 : 0;
-    for (let s = 0; s < n; s++) {
-      if (filter !== undefined && !filter(ids[s])) continue;
-      const ip = base + a * scale * this.codeSums[s] + s2 * dotInt8(qCode, codes, s * dim, dim);
-      heap.push(ids[s], offset - ip);
+    for (let first = 0; first < n; first += KERNEL_BLOCK) {
+      const count = Math.min(KERNEL_BLOCK, n - first);
+      if (out !== undefined) rows.dotBlock(first, count);
+      for (let r = 0; r < count; r++) {
+        const s = first + r;
+        if (filter !== undefined && !filter(ids[s])) continue;
+        const cqx = out !== undefined ? out[outAt + r] : dotInt8(qCode, codes, base + s * stride, dim);
+        heap.push(ids[s], offset - (qBase + a * scale * this.codeSums[s] + s2 * cqx));
+      }
     }
   }
 
@@ -257,7 +291,7 @@ export class FlatI8Index implements Index {
     const n = this.size;
     const sections: Record<string, Int8Array | Float32Array | Float64Array> = {
       ids: this.slots.ids.subarray(0, n),
-      codes: this.codes.subarray(0, n * this.dim),
+      codes: this.codes.packed(n),
     };
     if (this.rerank > 0) sections.vectors = this.data.subarray(0, n * this.dim);
     return encodeIndex(
@@ -290,7 +324,7 @@ export class FlatI8Index implements Index {
     // Codes are restored verbatim (re-quantizing could differ if values were clipped).
     index.slots.growTo(size);
     const cap = index.slots.ids.length;
-    index.codes = new Int8Array(cap * dim);
+    index.codes.grow(cap, 0);
     index.codeSums = new Float64Array(cap);
     if (rerank > 0) {
       index.data = new Float32Array(cap * dim);
@@ -302,7 +336,8 @@ export class FlatI8Index implements Index {
       for (let j = s * dim; j < (s + 1) * dim; j++) sum += codes[j];
       index.codeSums[s] = sum;
     }
-    index.codes.set(codes);
+    for (let s = 0; s < size; s++)
+      index.codes.codes.set(codes.subarray(s * dim, (s + 1) * dim), index.codes.offset(s));
     if (vectors) {
       index.data.set(vectors);
       if (header.metric === "cos")

@@ -1,7 +1,7 @@
 /**
  * The index benchmark on a dataset by name: the ann-benchmarks protocol (bench-index.ts) over
  * every index spec given, the native hnsw included, one result per index and parameter setting;
- * hnsw specs without efSearch sweep it. Exact ground truth is cached on disk, keyed by the data.
+ * graph specs (hnsw, hnsw-ts) without efSearch sweep it. Exact ground truth is cached on disk, keyed by the data.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -35,6 +35,10 @@ export interface BenchIndexResult {
   dataset: Dataset;
   /** Queries actually run. */
   nq: number;
+  /** The base and query rows and their exact ground truth, for further comparisons in the same run. */
+  base: Float32Array;
+  queries: Float32Array;
+  gt: GroundTruth;
 }
 
 function fingerprint(a: Float32Array): string {
@@ -81,7 +85,8 @@ export function runBenchIndex(o: BenchIndexOptions, onProgress?: OnProgress): Be
     const nBase = base.length / dim;
     const buildS = timedBuild(index, base, progressCounter(onProgress, nBase, `build ${spec}`));
     const buildParams = index.spec.includes(":") ? index.spec.slice(index.spec.indexOf(":") + 1) : "";
-    const sweep = splitSpec(spec).name === "hnsw" && !/efSearch=/.test(spec) ? o.efSweep : [undefined];
+    const graph = splitSpec(spec).name === "hnsw" || splitSpec(spec).name === "hnsw-ts";
+    const sweep = graph && !/efSearch=/.test(spec) ? o.efSweep : [undefined];
     for (const ef of sweep) {
       const params = ef === undefined ? buildParams : buildParams.replace(/efSearch=\d+/, `efSearch=${ef}`);
       const searching = progressCounter(onProgress, nq, `search ${index.kind}${ef ? ` ef=${ef}` : ""}`);
@@ -99,5 +104,5 @@ export function runBenchIndex(o: BenchIndexOptions, onProgress?: OnProgress): Be
       );
     }
   }
-  return { results, dataset: ds, nq };
+  return { results, dataset: ds, nq, base, queries, gt };
 }

@@ -31,10 +31,11 @@ export function benchData(ds: Dataset, queries: number, seed: number) {
 /** One row per index and parameter setting: recall, QPS, latency percentiles, build time, bytes. */
 export function benchIndexTable(results: BenchResult[]): string {
   return table(
-    ["index", "params", "recall", "QPS", "p50 ms", "p99 ms", "build s", "bytes"],
+    ["index", "params", "kernel", "recall", "QPS", "p50 ms", "p99 ms", "build s", "bytes"],
     results.map((r) => [
       r.index,
       r.params || "-",
+      r.kernel,
       Number(r.recall.toFixed(4)),
       Math.round(r.qps),
       r.p50Ms,
