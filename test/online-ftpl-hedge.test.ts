@@ -164,6 +164,33 @@ describe("ftpl and hedge: guarantees", () => {
     expect(perRequest[2]).toBeLessThan(perRequest[0]);
   });
 
+  it("hedge with one expert serves, moves and costs exactly what that expert does alone", () => {
+    const catalog = catalogOf("n=500,dim=4,seed=5,clusters=10,spread=0.3");
+    for (const cost of [createCostModel({ k: 1, cr: 0.4 }), createCostModel({ k: 3, cf: 0.4 })]) {
+      const trace = generateTrace("shift:alpha=0.9,phases=3,count=3000,seed=4", catalog);
+      // hedge seeds expert i with the i-th draw of Rng(seed) after forking its own generator.
+      const seeds = new Rng(1);
+      seeds.fork();
+      const seed0 = Math.floor(seeds.next() * 2 ** 31);
+      for (const expert of ["ftpl", "acai"]) {
+        const alone = simulate({
+          catalog,
+          cost,
+          trace,
+          policies: [createCachePolicy(expert, contextFor(catalog, cost, trace, 12, seed0))],
+        }).results[0];
+        const { result } = run(catalog, cost, trace, [`hedge:experts=${expert}`], 12);
+        const meta = result.results[0];
+        expect([meta.hitRatio, meta.fetched, meta.moved]).toEqual([
+          alone.hitRatio,
+          alone.fetched,
+          alone.moved,
+        ]);
+        expect(meta.avgCost).toBeCloseTo(alone.avgCost, 12);
+      }
+    }
+  });
+
   it("ftpl converges to the counting solution on a stationary trace and hedge follows it", () => {
     const catalog = catalogOf("n=2000,dim=4,seed=4,clusters=20,spread=0.3");
     const cost = createCostModel({ k: 1, cr: 0.3 });
@@ -250,5 +277,24 @@ describe("inputs trace generator", () => {
     );
     registerInputSource("test-3d", () => ({ x: new Float32Array(6), y: [0, 1], n: 2, dim: 3 }));
     expect(() => generateTrace("inputs:source=test-3d,count=10", catalog)).toThrowError(bad);
+  });
+});
+
+describe("offline references replay the whole trace by default", () => {
+  it("static-opt and greedy equal their maxRequests = trace length figures; a smaller sample differs", () => {
+    const catalog = catalogOf("n=400,dim=4,seed=8,clusters=8,spread=0.3");
+    const cost = createCostModel({ k: 1, cr: 0.4 });
+    const trace = generateTrace("irm:alpha=0.9,count=3000,seed=9", catalog);
+    for (const name of ["static-opt", "greedy"]) {
+      const specs = [name, `${name}:maxRequests=3000`, `${name}:maxRequests=200`];
+      const policies = specs.map((s) => createCachePolicy(s, contextFor(catalog, cost, trace, 10)));
+      expect(policies[0].spec).toContain("maxRequests=0");
+      const caches = policies.map((p) => Array.from(p.store.ids()).sort((a, b) => a - b));
+      expect(caches[0]).toEqual(caches[1]);
+      const r = simulate({ catalog, cost, policies, trace }).results;
+      expect(r[0].avgCost).toBe(r[1].avgCost);
+      // The 200-request sample ranks objects worse: never cheaper than the whole trace's cache.
+      expect(r[2].avgCost).toBeGreaterThanOrEqual(r[0].avgCost - 1e-12);
+    }
   });
 });
