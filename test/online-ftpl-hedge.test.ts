@@ -100,6 +100,34 @@ describe("ftpl: top-h selection", () => {
   });
 });
 
+describe("ftpl: invariants after every request", () => {
+  it("stores the top h perturbed counts after every update, across refreshes of the perturbation", () => {
+    // Many objects with close scores: a refresh changes every key, and the heap must follow.
+    const catalog = catalogOf("n=3000,dim=4,seed=2");
+    for (const cost of [createCostModel({ k: 1, cr: 0.5 }), createCostModel({ k: 4, cf: 0.5 })]) {
+      const trace = generateTrace("irm:alpha=0.6,count=1500,seed=8", catalog);
+      const policy = createCachePolicy("ftpl:zeta=2,refresh=0.001", contextFor(catalog, cost, trace, 40));
+      const answer = {
+        count: 0,
+        ids: new Int32Array(4),
+        local: new Uint8Array(4),
+        costs: new Float64Array(4),
+        cost: 0,
+        hit: false,
+        fetched: 0,
+        stored: { count: 0, ids: new Int32Array(4), dists: new Float64Array(4) },
+      };
+      const nb = { count: 0, ids: new Int32Array(cost.k), dists: new Float64Array(cost.k) };
+      let t = 0;
+      for (const r of trace.requests()) {
+        catalog.nearest(r.x, cost.k, nb);
+        policy.update({ t: t++, x: r.x, catalog: nb, row: r.row }, answer);
+        policy.checkInvariants();
+      }
+    }
+  });
+});
+
 describe("ftpl and hedge: guarantees", () => {
   it("ftpl's time-averaged regret (movement charged) shrinks with T on the adversarial trace, below the FTPL bound", () => {
     // Exact-match costs (step:0): a request costs 0 if its object is stored, 1 otherwise; regret in

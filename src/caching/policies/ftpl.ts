@@ -140,20 +140,18 @@ export class Ftpl implements CachePolicy {
     selectTop(sel, score, h);
     const keep = new Set<number>();
     for (let i = 0; i < h; i++) keep.add(sel[i]);
-    for (const o of Array.from(store.ids()))
-      if (!keep.has(o)) {
-        store.remove(o);
-        heap.remove(o);
-      }
+    // Every key changed: the heap is rebuilt (updating members one by one would sift each against
+    // a heap whose other keys are stale, and the top would no longer be the minimum).
+    for (const o of Array.from(store.ids())) {
+      heap.remove(o);
+      if (!keep.has(o)) store.remove(o);
+    }
     let moved = 0;
     for (let i = 0; i < h; i++) {
       const o = sel[i];
-      if (store.has(o)) {
-        heap.update(o);
-        continue;
-      }
-      store.add(o);
       heap.push(o);
+      if (store.has(o)) continue;
+      store.add(o);
       if (!fetchedByAnswer(answer, o)) moved++;
     }
     return moved;
