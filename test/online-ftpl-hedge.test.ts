@@ -106,7 +106,7 @@ describe("ftpl: invariants after every request", () => {
     const catalog = catalogOf("n=3000,dim=4,seed=2");
     for (const cost of [createCostModel({ k: 1, cr: 0.5 }), createCostModel({ k: 4, cf: 0.5 })]) {
       const trace = generateTrace("irm:alpha=0.6,count=1500,seed=8", catalog);
-      const policy = createCachePolicy("ftpl:zeta=2,refresh=0.001", contextFor(catalog, cost, trace, 40));
+      const policy = createCachePolicy("ftpl:zeta=3,refresh=0.02", contextFor(catalog, cost, trace, 300));
       const answer = {
         count: 0,
         ids: new Int32Array(4),
