@@ -131,7 +131,7 @@ function catalogSection(name: string, flush: (lines: string[]) => void): string[
     "",
   );
   for (const traceSpec of traceSpecs) {
-    const kind = traceSpec.split(":")[0];
+    const kind = `${traceSpec.split(":")[0]}${/noise=(?!0(,|$))/.test(traceSpec) ? "+noise" : ""}`;
     try {
       generateTrace(`${traceSpec}${traceSpec.includes(":") ? "," : ":"}count=1`, cat);
     } catch (e) {
@@ -146,7 +146,7 @@ function catalogSection(name: string, flush: (lines: string[]) => void): string[
         const costFlag = single ? `--cr ${dnn}` : `--cf ${dnn}`;
         const hOf = parseCapacity(capacity, cat.n);
         const sep = traceSpec.includes(":") ? "," : ":";
-        const m = kind === "adversarial" && !/\bm=/.test(traceSpec) ? `${sep}m=${hOf + 1}` : "";
+        const m = kind.startsWith("adversarial") && !/\bm=/.test(traceSpec) ? `${sep}m=${hOf + 1}` : "";
         const trace = `${traceSpec}${m}${m ? "," : sep}count=${a.count},seed=${seed}`;
         const used = policies.filter((p) => cachePolicies.supports(p, single ? "single-answer" : "knn"));
         const cmd = `mammals simulate --catalog ${spec} --trace ${trace} --policies ${used.join(",")} --capacity ${capacity} --k ${k} ${costFlag} --neighbours ${a.neighbours} --seed ${seed}`;

@@ -26,8 +26,12 @@ interface Config {
 
 const OFFLINE = /^(greedy|static-opt)\b/;
 const HEADING = "## Summary";
-/** Our policies (issue 16), listed first in the excess table. */
-const OURS = ["hedge", "ftpl"];
+/** Our policies (issue 16), with a column each in the per-configuration table. */
+const OURS: [string, (spec: string) => boolean][] = [
+  ["hedge", (p) => p.startsWith("hedge") && !p.includes("movement=false")],
+  ["hedge:movement=false", (p) => p.startsWith("hedge") && p.includes("movement=false")],
+  ["ftpl", (p) => p.startsWith("ftpl")],
+];
 
 /** Parses the "## catalog" / "### k = ..." sections and their policy tables (columns by header). */
 export function parseResults(md: string): Config[] {
@@ -40,6 +44,11 @@ export function parseResults(md: string): Config[] {
     else if (line.startsWith("### ")) {
       current = { catalog, title: line.slice(4).split(",").slice(0, 2).join(","), rows: [] };
       configs.push(current);
+    } else if (current && line.startsWith("$ mammals simulate")) {
+      // The run's trace, from its command: "irm" and "irm with noise" are different configurations.
+      const spec = /--trace (\S+)/.exec(line)?.[1] ?? "";
+      const label = `${spec.split(":")[0]}${/noise=(?!0(,|$))/.test(spec) ? "+noise" : ""}`;
+      current.title = `[${label}] ${current.title.replace(/^\[[^\]]*\] /, "")}`;
     } else if (current && /^policy\s+avgCost/.test(line)) cols = line.trim().split(/\s+/);
     else if (current && /^[a-z][\w:=.,+;-]*\s+[\d.]+\s+[\d.]+\s/.test(line)) {
       const f = line.trim().split(/\s+/);
@@ -57,6 +66,9 @@ export function parseResults(md: string): Config[] {
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const name = (p: string) => p.split(":")[0];
+/** A policy's key across tables: its name, plus the parameter that tells our two hedges apart. */
+const key = (p: string) =>
+  p.startsWith("hedge") && p.includes("movement=false") ? "hedge:movement=false" : name(p);
 
 export function summarize(md: string): string {
   const configs = parseResults(md);
@@ -75,8 +87,8 @@ export function summarize(md: string): string {
     const bestMove = hasMove
       ? online.reduce((x, y) => ((y.withMove ?? 0) < (x.withMove ?? 0) ? y : x))
       : best;
-    winners.set(name(best.policy), (winners.get(name(best.policy)) ?? 0) + 1);
-    if (hasMove) winnersMove.set(name(bestMove.policy), (winnersMove.get(name(bestMove.policy)) ?? 0) + 1);
+    winners.set(key(best.policy), (winners.get(key(best.policy)) ?? 0) + 1);
+    if (hasMove) winnersMove.set(key(bestMove.policy), (winnersMove.get(key(bestMove.policy)) ?? 0) + 1);
     const where = `${c.catalog.split("/").pop()} ${c.title}`;
     for (const r of online) {
       const served = best.avgCost > 0 ? (r.avgCost - best.avgCost) / best.avgCost : 0;
@@ -84,21 +96,21 @@ export function summarize(md: string): string {
         hasMove && (bestMove.withMove ?? 0) > 0
           ? ((r.withMove ?? 0) - (bestMove.withMove ?? 0)) / (bestMove.withMove ?? 1)
           : 0;
-      const w = worst.get(name(r.policy)) ?? { served: -1, where: "", move: -1, whereMove: "", n: 0 };
+      const w = worst.get(key(r.policy)) ?? { served: -1, where: "", move: -1, whereMove: "", n: 0 };
       if (served > w.served) Object.assign(w, { served, where });
       if (move > w.move) Object.assign(w, { move, whereMove: where });
       w.n++;
-      worst.set(name(r.policy), w);
+      worst.set(key(r.policy), w);
     }
-    const ours = OURS.map((o) => online.find((r) => name(r.policy) === o));
+    const ours = OURS.map(([, is]) => online.find((r) => is(r.policy)));
     const ref = c.rows.find((r) => name(r.policy) === "static-opt");
     perConfig.push([
       c.catalog.split("/").pop() ?? c.catalog,
       c.title,
-      name(best.policy),
+      key(best.policy),
       best.normalized,
       ...ours.map((r) => (r ? pct((r.avgCost - best.avgCost) / best.avgCost) : "-")),
-      ...(hasMove ? [name(bestMove.policy)] : []),
+      ...(hasMove ? [key(bestMove.policy)] : []),
       ...(hasMove
         ? ours.map((r) =>
             r ? pct(((r.withMove ?? 0) - (bestMove.withMove ?? 0)) / (bestMove.withMove ?? 1)) : "-",
@@ -150,8 +162,8 @@ export function summarize(md: string): string {
         "configuration",
         "cheapest online",
         "normalized",
-        ...OURS.map((o) => `${o} excess`),
-        ...(hasMove ? ["cheapest with movement", ...OURS.map((o) => `${o} excess (move)`)] : []),
+        ...OURS.map(([o]) => `${o} excess`),
+        ...(hasMove ? ["cheapest with movement", ...OURS.map(([o]) => `${o} excess (move)`)] : []),
         "static-opt",
       ],
       perConfig,
