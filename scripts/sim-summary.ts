@@ -1,7 +1,8 @@
 /**
- * The summary of docs/sim-results.md, computed from its own tables: per configuration, the
- * cheapest online policy, acai's rank among the online policies and its distance to the
- * cheapest, and the offline references. scripts/sim-results.ts appends it when it finishes; run
+ * The summary of a results page (docs/sim-results*.md), computed from its own tables: per
+ * configuration the cheapest online policy (served cost, and with movement charged when the
+ * tables have the withMove column) and the excess of our policies (hedge, ftpl) over it; per
+ * policy its worst-case excess over the cheapest across all configurations. scripts/sim-results.ts appends it when it finishes; run
  * alone, this script (re)writes the "## Summary" section of an existing results file in place.
  *
  * Usage: npx tsx scripts/sim-summary.ts [--file docs/sim-results.md]
@@ -14,6 +15,8 @@ interface Row {
   policy: string;
   avgCost: number;
   normalized: number;
+  /** Cost with movement charged (absent in pages written before that column existed). */
+  withMove?: number;
 }
 interface Config {
   catalog: string;
@@ -23,62 +26,134 @@ interface Config {
 
 const OFFLINE = /^(greedy|static-opt)\b/;
 const HEADING = "## Summary";
+/** Our policies (issue 16), with a column each in the per-configuration table. */
+const OURS: [string, (spec: string) => boolean][] = [
+  ["hedge", (p) => p.startsWith("hedge") && !p.includes("movement=false")],
+  ["hedge:movement=false", (p) => p.startsWith("hedge") && p.includes("movement=false")],
+  ["ftpl", (p) => p.startsWith("ftpl")],
+];
 
-/** Parses the "## catalog" / "### k = ..." sections and their policy tables. */
+/** Parses the "## catalog" / "### k = ..." sections and their policy tables (columns by header). */
 export function parseResults(md: string): Config[] {
   const configs: Config[] = [];
   let catalog = "";
   let current: Config | null = null;
+  let cols: string[] = [];
   for (const line of md.split("\n")) {
     if (line.startsWith("## ") && !line.startsWith(HEADING)) catalog = line.slice(3).split(" (")[0];
     else if (line.startsWith("### ")) {
       current = { catalog, title: line.slice(4).split(",").slice(0, 2).join(","), rows: [] };
       configs.push(current);
-    } else if (current && /^[a-z][\w:=.,-]*\s+[\d.]+\s+[\d.]+\s/.test(line)) {
+    } else if (current && line.startsWith("$ mammals simulate")) {
+      // The run's trace, from its command: "irm" and "irm with noise" are different configurations.
+      const spec = /--trace (\S+)/.exec(line)?.[1] ?? "";
+      const label = `${spec.split(":")[0]}${/noise=(?!0(,|$))/.test(spec) ? "+noise" : ""}`;
+      current.title = `[${label}] ${current.title.replace(/^\[[^\]]*\] /, "")}`;
+    } else if (current && /^policy\s+avgCost/.test(line)) cols = line.trim().split(/\s+/);
+    else if (current && /^[a-z][\w:=.,+;-]*\s+[\d.]+\s+[\d.]+\s/.test(line)) {
       const f = line.trim().split(/\s+/);
-      current.rows.push({ policy: f[0], avgCost: Number(f[1]), normalized: Number(f[2]) });
+      const at = (c: string) => cols.indexOf(c);
+      current.rows.push({
+        policy: f[0],
+        avgCost: Number(f[at("avgCost")]),
+        normalized: Number(f[at("normalized")]),
+        withMove: at("withMove") > 0 ? Number(f[at("withMove")]) : undefined,
+      });
     }
   }
   return configs.filter((c) => c.rows.length > 0);
 }
 
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+const name = (p: string) => p.split(":")[0];
+/** A policy's key across tables: its name, plus the parameter that tells our two hedges apart. */
+const key = (p: string) =>
+  p.startsWith("hedge") && p.includes("movement=false") ? "hedge:movement=false" : name(p);
+
 export function summarize(md: string): string {
   const configs = parseResults(md);
-  const rows: (string | number)[][] = [];
-  let acaiBest = 0;
-  let acaiSeen = 0;
+  const perConfig: (string | number)[][] = [];
   const winners = new Map<string, number>();
+  const winnersMove = new Map<string, number>();
+  // Per policy: worst excess over the cheapest online policy, served and with movement, and where.
+  const worst = new Map<
+    string,
+    { served: number; where: string; move: number; whereMove: string; n: number }
+  >();
+  const hasMove = configs.every((c) => c.rows.every((r) => r.withMove !== undefined));
   for (const c of configs) {
-    const online = c.rows.filter((r) => !OFFLINE.test(r.policy)).sort((a, b) => a.avgCost - b.avgCost);
-    const best = online[0];
-    const name = (p: string) => p.split(":")[0];
-    winners.set(name(best.policy), (winners.get(name(best.policy)) ?? 0) + 1);
-    const ai = online.findIndex((r) => name(r.policy) === "acai");
-    const acai = online[ai];
-    if (acai) {
-      acaiSeen++;
-      if (ai === 0) acaiBest++;
+    const online = c.rows.filter((r) => !OFFLINE.test(r.policy));
+    const best = online.reduce((x, y) => (y.avgCost < x.avgCost ? y : x));
+    const bestMove = hasMove
+      ? online.reduce((x, y) => ((y.withMove ?? 0) < (x.withMove ?? 0) ? y : x))
+      : best;
+    winners.set(key(best.policy), (winners.get(key(best.policy)) ?? 0) + 1);
+    if (hasMove) winnersMove.set(key(bestMove.policy), (winnersMove.get(key(bestMove.policy)) ?? 0) + 1);
+    const where = `${c.catalog.split("/").pop()} ${c.title}`;
+    for (const r of online) {
+      const served = best.avgCost > 0 ? (r.avgCost - best.avgCost) / best.avgCost : 0;
+      const move =
+        hasMove && (bestMove.withMove ?? 0) > 0
+          ? ((r.withMove ?? 0) - (bestMove.withMove ?? 0)) / (bestMove.withMove ?? 1)
+          : 0;
+      const w = worst.get(key(r.policy)) ?? { served: -1, where: "", move: -1, whereMove: "", n: 0 };
+      if (served > w.served) Object.assign(w, { served, where });
+      if (move > w.move) Object.assign(w, { move, whereMove: where });
+      w.n++;
+      worst.set(key(r.policy), w);
     }
+    const ours = OURS.map(([, is]) => online.find((r) => is(r.policy)));
     const ref = c.rows.find((r) => name(r.policy) === "static-opt");
-    rows.push([
+    perConfig.push([
       c.catalog.split("/").pop() ?? c.catalog,
       c.title,
-      name(best.policy),
+      key(best.policy),
       best.normalized,
-      acai ? `${ai + 1} of ${online.length}` : "-",
-      acai ? acai.normalized : "-",
-      acai ? `${(((acai.avgCost - best.avgCost) / best.avgCost) * 100).toFixed(1)}%` : "-",
+      ...ours.map((r) => (r ? pct((r.avgCost - best.avgCost) / best.avgCost) : "-")),
+      ...(hasMove ? [key(bestMove.policy)] : []),
+      ...(hasMove
+        ? ours.map((r) =>
+            r ? pct(((r.withMove ?? 0) - (bestMove.withMove ?? 0)) / (bestMove.withMove ?? 1)) : "-",
+          )
+        : []),
       ref ? ref.normalized : "-",
     ]);
   }
-  const tally = [...winners.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .map(([p, n]) => `${p} ${n}`)
-    .join(", ");
+  const tally = (m: Map<string, number>) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([p, n]) => `${p} ${n}`)
+      .join(", ");
+  const policyRows = [...worst.entries()]
+    .sort((a, b) => a[1].served - b[1].served)
+    .map(([p, w]) => [
+      p,
+      `${w.n} of ${configs.length}`,
+      pct(w.served),
+      w.where,
+      ...(hasMove ? [pct(w.move), w.whereMove] : []),
+    ]);
   return [
     HEADING,
     "",
-    `Computed from the tables above by \`npx tsx scripts/sim-summary.ts\` (normalized cost; online = every policy but greedy and static-opt). acai is the cheapest online policy in ${acaiBest} of ${acaiSeen} configurations; cheapest online policy per configuration: ${tally}.`,
+    `Computed from the tables above by \`npx tsx scripts/sim-summary.ts --file FILE\` (online = every policy but greedy and static-opt; excess = (policy - cheapest online) / cheapest online, on avgCost${hasMove ? " and on withMove, the cost with movement charged" : ""}). Cheapest online policy per configuration (served cost): ${tally(winners)}${hasMove ? `; with movement charged: ${tally(winnersMove)}` : ""}.`,
+    "",
+    "Per policy, its worst-case excess over the cheapest online policy across the configurations it ran in:",
+    "",
+    "```",
+    table(
+      [
+        "policy",
+        "configurations",
+        "worst excess (served)",
+        "where",
+        ...(hasMove ? ["worst excess (with movement)", "where"] : []),
+      ],
+      policyRows,
+    ),
+    "```",
+    "",
+    "Per configuration:",
     "",
     "```",
     table(
@@ -87,16 +162,15 @@ export function summarize(md: string): string {
         "configuration",
         "cheapest online",
         "normalized",
-        "acai rank",
-        "acai",
-        "acai above cheapest",
+        ...OURS.map(([o]) => `${o} excess`),
+        ...(hasMove ? ["cheapest with movement", ...OURS.map(([o]) => `${o} excess (move)`)] : []),
         "static-opt",
       ],
-      rows,
+      perConfig,
     ),
     "```",
     "",
-    "greedy and static-opt build their tables from a uniform sample of `maxRequests` requests (shown in their spec), so on traces much longer than that they are estimates of the best fixed cache, not bounds. The reading of these tables is in docs/sim.md.",
+    "greedy and static-opt replay the whole trace unless their spec shows `maxRequests=N` > 0 (then a uniform sample of N requests stands for it, an estimate of the best fixed cache, not a bound). The reading of these tables is in docs/sim.md.",
     "",
   ].join("\n");
 }

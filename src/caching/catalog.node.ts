@@ -14,6 +14,7 @@ import { vectorFormatOf } from "../data/vector-formats.js";
 import { readVectorFile } from "../data/vectors-file.node.js";
 import "../index/factory.node.js";
 import { gaussVectors, makeCatalog } from "./catalog.js";
+import { registerInputSource } from "./traces.js";
 import type { Catalog } from "./types.js";
 
 export const CATALOG_HELP =
@@ -63,6 +64,13 @@ function looksLikeVectorFile(s: string): boolean {
     return false;
   }
 }
+
+// The `inputs` trace generator's Fashion-MNIST source: the test split (never in the train-split
+// catalog), pixels / 255 like the catalog; loaded on first use only.
+registerInputSource("fashion-mnist-test", () => {
+  const t = loadDataset("fashion-mnist").test;
+  return { x: t.x, y: t.y, n: t.n, dim: t.dim };
+});
 
 export function resolveIndexSpec(index: string | undefined, n: number, dim: number): string {
   if (index === undefined || index === "auto") return n * dim <= 2_000_000 ? "flat" : AUTO_HNSW;

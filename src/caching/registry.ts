@@ -8,6 +8,8 @@ import "./policies/similarity.js";
 import "./policies/duel.js";
 import "./policies/oga.js";
 import "./policies/acai.js";
+import "./policies/ftpl.js";
+import "./policies/hedge.js";
 import "./policies/greedy.js";
 import "./policies/static-opt.js";
 

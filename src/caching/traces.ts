@@ -11,6 +11,15 @@
  *                new random catalog object every count/phases requests (the popular region moves).
  * - adversarial: round-robin over m distinct random objects; with m = h + 1 it defeats LRU
  *                (every request evicts the object requested next).
+ * - inputs:      NEW real inputs that are never catalog objects (e.g. Fashion-MNIST test images
+ *                against the train-split catalog), drawn from a labelled input source: a class by
+ *                Zipf(alpha) over a seeded ranking of the classes, then an input of that class by
+ *                Zipf(beta) over the class's inputs ranked by distance to the class's "style"
+ *                centre (a random input of the class), so popular requests look alike. Every
+ *                count/phases requests the popularity drifts: the class ranking is re-drawn and
+ *                every style centre jumps to another input of its class.
+ *                Input sources are registered by name (registerInputSource): browser-safe here,
+ *                the Node loader registers "fashion-mnist-test" (catalog.node.ts).
  */
 import { fail } from "../core/errors.js";
 import { Registry } from "../core/registry.js";
@@ -75,6 +84,39 @@ const COMMON = {
 
 type GeneratorName = "irm" | "shift" | "adversarial";
 
+/** Labelled request vectors (e.g. a dataset's test split) for the `inputs` generator. */
+export interface InputSource {
+  /** n x dim row-major. */
+  x: Float32Array;
+  /** n class labels. */
+  y: ArrayLike<number>;
+  n: number;
+  dim: number;
+}
+
+const inputSources = new Map<string, () => InputSource>();
+const loadedSources = new Map<string, InputSource>();
+
+/** Makes `name` usable as `inputs:source=NAME`; the loader runs once, on first use. */
+export function registerInputSource(name: string, load: () => InputSource): void {
+  inputSources.set(name, load);
+  loadedSources.delete(name);
+}
+
+function inputSource(name: string): InputSource {
+  const done = loadedSources.get(name);
+  if (done) return done;
+  const load = inputSources.get(name);
+  if (!load)
+    return fail(
+      "UNKNOWN_NAME",
+      `inputs: unknown input source "${name}"; registered: ${[...inputSources.keys()].join(", ") || "(none)"}`,
+    );
+  const src = load();
+  loadedSources.set(name, src);
+  return src;
+}
+
 /** The registry of trace generators; `create(params, catalog)` gives the trace. */
 export const traceGenerators = new Registry<Catalog, Trace>("trace generator", () => " (or a trace file)");
 
@@ -112,6 +154,111 @@ traceGenerators.register({
     return generatedTrace("adversarial", p, catalog);
   },
 });
+
+traceGenerators.register({
+  name: "inputs",
+  summary:
+    "new real inputs (never catalog objects, e.g. Fashion-MNIST test images): Zipf class and style popularity that drifts every count/phases requests",
+  params: {
+    source: {
+      type: "string",
+      default: "fashion-mnist-test",
+      description: "registered input source (fashion-mnist-test: the 10,000 test images, pixels / 255)",
+    },
+    alpha: { type: "number", default: 0.8, min: 0, description: "Zipf exponent over classes" },
+    beta: {
+      type: "number",
+      default: 0.8,
+      min: 0,
+      description: "Zipf exponent over a class's inputs ranked by distance to its style centre",
+    },
+    phases: {
+      type: "int",
+      default: 4,
+      min: 1,
+      description: "popularity phases: class ranking and style centres are re-drawn at each",
+    },
+    ...COMMON,
+  },
+  create: (p, catalog) => inputsTrace(p, catalog),
+});
+
+/** The `inputs` generator (file comment). */
+function inputsTrace(
+  p: {
+    source: string;
+    alpha: number;
+    beta: number;
+    phases: number;
+    count: number;
+    seed: number;
+    noise: number;
+  },
+  catalog: Catalog,
+): Trace {
+  const src = inputSource(p.source);
+  if (src.dim !== catalog.dim)
+    fail(
+      "INVALID_ARGUMENT",
+      `inputs: source ${p.source} has dimension ${src.dim}, the catalog ${catalog.name} ${catalog.dim}`,
+    );
+  const canonical = `inputs:${formatParams(p)}`;
+  const info: TraceInfo = {
+    dim: src.dim,
+    count: p.count,
+    source: canonical,
+    generator: canonical,
+    seed: p.seed,
+    catalog: catalog.name,
+    catalogN: catalog.n,
+    noise: p.noise,
+  };
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < src.n; i++) {
+    const c = src.y[i];
+    let list = byClass.get(c);
+    if (!list) byClass.set(c, (list = []));
+    list.push(i);
+  }
+  const classes = [...byClass.keys()].sort((a, b) => a - b);
+  const members = classes.map((c) => Int32Array.from(byClass.get(c) ?? []));
+  const classZipf = new ZipfSampler(classes.length, p.alpha);
+  const styleZipf = members.map((m) => new ZipfSampler(m.length, p.beta));
+  const dim = src.dim;
+  return makeTrace(info, function* () {
+    const rng = new Rng(p.seed);
+    const noiseRng = new Rng(noiseSeedOf(p.seed));
+    const phaseLen = Math.ceil(p.count / p.phases);
+    let classOrder: Uint32Array = new Uint32Array(0);
+    const styleOrder: Int32Array[] = [];
+    let phase = -1;
+    const req: TraceRequest = { x: new Float32Array(dim), row: -1, origin: -1 };
+    for (let t = 0; t < p.count; t++) {
+      const ph = Math.floor(t / phaseLen);
+      if (ph !== phase) {
+        phase = ph;
+        classOrder = rng.permutation(classes.length);
+        members.forEach((m, c) => {
+          styleOrder[c] = rankInputs(src, m, m[rng.int(m.length)]);
+        });
+      }
+      const c = classOrder[classZipf.sample(rng)];
+      const i = styleOrder[c][styleZipf[c].sample(rng)];
+      // origin: the input's row in its source (not a catalog object); row -1: never a catalog row.
+      req.origin = i;
+      if (p.noise === 0) req.x = src.x.subarray(i * dim, (i + 1) * dim);
+      else noisyRow(src.x, i, dim, p.noise, noiseRng, req.x);
+      yield req;
+    }
+  });
+}
+
+/** The inputs `ids` sorted by distance to input `centre` (ties by id). */
+function rankInputs(src: InputSource, ids: Int32Array, centre: number): Int32Array {
+  const d = new Map<number, number>();
+  for (const i of ids) d.set(i, l2sq(src.x, src.x, src.dim, centre * src.dim, i * src.dim));
+  return Int32Array.from(ids).sort((a, b) => (d.get(a) ?? 0) - (d.get(b) ?? 0) || a - b);
+}
 
 /** Whether a trace spec names a generator (rather than a file). */
 export function isGeneratorSpec(spec: string): boolean {

@@ -10,8 +10,11 @@
  * available copies (k = 1: facility location). Hence greedy reaches >= (1 - 1/e) of the optimum.
  *
  * Approximations, stated: an object outside a request's M-list is ignored for it (exact when the
- * list reaches every object cheaper than the remote alternative); with more than `maxRequests`
- * requests a seeded uniform sample stands for the trace (weights scaled).
+ * list reaches every object cheaper than the remote alternative). By default (`maxRequests` = 0)
+ * the whole trace is replayed, so the result is a true comparator (the best fixed cache found);
+ * with `maxRequests` = N > 0 and a longer trace a seeded uniform sample of about N requests stands
+ * for it (weights scaled): an estimate, which at 10^6 requests ranked objects worse than lfu's
+ * counts (docs/sim.md).
  */
 import { fail } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
@@ -143,7 +146,7 @@ export class RequestTable {
 export interface TableOptions {
   /** Catalog neighbours kept per request. */
   neighbours: number;
-  /** At most this many sampled requests. */
+  /** At most this many sampled requests; 0 = every request. */
   maxRequests: number;
   seed: number;
 }
@@ -155,7 +158,7 @@ export function buildRequestTable(name: string, ctx: CacheContext, o: TableOptio
     fail("INVALID_ARGUMENT", `${name}: an offline reference needs the trace in advance (context.offline)`);
   const { catalog, cost } = ctx;
   const M = Math.min(catalog.n, Math.max(cost.k, o.neighbours));
-  const p = Math.min(1, o.maxRequests / Math.max(1, off.count));
+  const p = o.maxRequests > 0 ? Math.min(1, o.maxRequests / Math.max(1, off.count)) : 1;
   const rng = new Rng(o.seed);
   const nb = makeNeighbours(M);
   const byKey = new Map<string, number>();

@@ -19,9 +19,10 @@ export const OFFLINE_PARAMS = {
   },
   maxRequests: {
     type: "int",
-    default: 20_000,
-    min: 1,
-    description: "longer traces are represented by a seeded uniform sample of this many requests",
+    default: 0,
+    min: 0,
+    description:
+      "0 = the whole trace (a true comparator); N = longer traces are represented by a seeded uniform sample of N requests (faster, an estimate)",
   },
   swaps: { type: "int", default: 10_000, min: 0, description: "most single-swap local-search moves" },
 } satisfies ParamSchema;

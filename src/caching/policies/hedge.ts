@@ -1,0 +1,232 @@
+/**
+ * hedge: a meta-policy that follows one of M base policies (experts, default ftpl and acai) with
+ * exponential weights and lazy switching.
+ *
+ * Why: no single base policy is cheapest everywhere (docs/sim-results.md): counting wins on
+ * stationary traffic, acai on shifting traffic. Every expert runs on its own private cache (served
+ * here with the shared accounting of cost.ts, on the request's shared catalog list), so each
+ * expert's loss is known every request whether it is followed or not; the meta-policy's cache IS
+ * the followed expert's cache, so its served cost is that expert's, and its movement is that
+ * expert's movement plus, at a switch, the objects of the new cache the old one lacked.
+ *
+ * Rule (Hedge with the "shrinking dartboard" lazy sampling of Geulen, Vöcking and Winkler,
+ * "Regret Minimization for Online Buffering Problems Using the Weighted Majority Algorithm",
+ * COLT 2010): losses l_i(t) = (served cost of expert i + movement_i * unit, if `movement`) /
+ * (cost of answering remotely), weights w_i = exp(-eps * L_i(t)). The followed expert i is kept
+ * with probability w_i(t) / w_i(t-1) (<= 1, losses are >= 0); otherwise a new one is drawn from the
+ * normalized weights. Each request's marginal is exactly Hedge's (their Lemma), so the expected
+ * regret against the best expert in hindsight is at most ln(M)/eps + eps*T/8 for losses in [0, 1]
+ * (Freund and Schapire), sqrt(T ln(M) / 2) at eps = sqrt(8 ln(M) / T) (eps = 0, the default), and
+ * the expected number of switches is at most eps * L*_T + ln M (L*_T: the best expert's loss);
+ * a switch moves at most h objects. With acai among the experts this adds to acai's regret
+ * against the best fixed fractional cache (Si Salem et al.; docs/sim.md), with ftpl to ftpl's
+ * regret on the exact-match reward (ftpl.ts).
+ *
+ * The default eps is the worst-case one; when one expert is consistently cheaper by g per request
+ * (normalized), the weight of the others decays like exp(-eps g t), so the total excess is about
+ * ln(M)/eps normalized units (sqrt(T ln(M)/8) ~ 90 at T = 10^5, M = 2): a constant, not a fraction
+ * of T. Experts cost their own time: hedge runs each of them every request.
+ */
+import { fail } from "../../core/errors.js";
+import { Rng } from "../../core/rng.js";
+import type { ParamSchema, ParamValues } from "../../core/spec.js";
+import { BOTH_SETTINGS, cachePolicies } from "../cache-policies.js";
+import { makeAnswer, remoteCost, serve } from "../cost.js";
+import type { StoredSet } from "../stored-set.js";
+import type { CacheContext, CachePolicy, CostModel, ServedAnswer, SimRequest } from "../types.js";
+import { specOf } from "./classic.js";
+import { fetchedByAnswer } from "./lists.js";
+// The default experts must be registered before hedge builds them.
+import "./acai.js";
+import "./ftpl.js";
+
+export const HEDGE_PARAMS = {
+  experts: {
+    type: "string",
+    default: "ftpl+acai",
+    description:
+      "base policies joined by '+', each NAME or NAME;key=value;... (their parameters), e.g. ftpl+acai;eta=3 (online policies only)",
+  },
+  eps: {
+    type: "number",
+    default: 0,
+    min: 0,
+    description:
+      "Hedge learning rate on losses normalized by the remote cost; 0 = the regret-optimal sqrt(8 ln(M) / T), T = trace length (10^5 if unknown)",
+  },
+  movement: {
+    type: "bool",
+    default: true,
+    description: "charge each expert's moved objects (unit c_f, or C_r single-answer) in its loss",
+  },
+} satisfies ParamSchema;
+
+/** Policies that need the trace in advance: not experts of an online meta-policy. */
+const OFFLINE = new Set(["greedy", "static-opt", "hedge"]);
+
+/** "ftpl+acai;eta=3" -> ["ftpl", "acai:eta=3"]. */
+export function expertSpecs(list: string): string[] {
+  const parts = list
+    .split("+")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (parts.length === 0)
+    fail("INVALID_ARGUMENT", `hedge: experts must name at least one policy, got "${list}"`);
+  return parts.map((s) => {
+    const i = s.indexOf(";");
+    return i < 0
+      ? s
+      : `${s.slice(0, i)}:${s
+          .slice(i + 1)
+          .split(";")
+          .join(",")}`;
+  });
+}
+
+export class Hedge implements CachePolicy {
+  readonly name = "hedge";
+  readonly spec: string;
+  readonly capacity: number;
+  readonly catalogNeighbours: number;
+  readonly storedNeighbours: number;
+  readonly experts: CachePolicy[];
+  /** Cumulative normalized loss per expert. */
+  readonly losses: Float64Array;
+  /** Each expert's own total cost so far: served cost + moved objects * unit (what it costs alone). */
+  readonly totals: Float64Array;
+  /** Switches between experts so far (the initial choice is not one). */
+  switches = 0;
+  readonly eps: number;
+  private readonly answers: ServedAnswer[];
+  private readonly cost: CostModel;
+  private readonly rng: Rng;
+  private readonly weights: Float64Array;
+  private readonly round: Float64Array;
+  /** Each expert's movement at its last update, charged in the next round. */
+  private readonly pending: Float64Array;
+  private current = 0;
+
+  constructor(
+    private readonly p: ParamValues<typeof HEDGE_PARAMS>,
+    ctx: CacheContext,
+  ) {
+    this.spec = specOf("hedge", p);
+    this.capacity = ctx.capacity;
+    this.cost = ctx.cost;
+    const specs = expertSpecs(p.experts);
+    const seeds = new Rng(ctx.seed);
+    this.rng = seeds.fork();
+    this.experts = specs.map((s) => {
+      const { entry, canonical } = cachePolicies.parse(s);
+      if (OFFLINE.has(entry.name))
+        fail(
+          "INVALID_ARGUMENT",
+          `hedge: expert ${canonical} is not an online policy; expected e.g. ftpl+acai`,
+        );
+      cachePolicies.requireCapability(
+        s,
+        ctx.cost.setting === "single" ? "single-answer" : "knn",
+        "hedge's expert",
+      );
+      const { params } = cachePolicies.parse(s);
+      return entry.create(params, { ...ctx, seed: Math.floor(seeds.next() * 2 ** 31) });
+    });
+    const M = this.experts.length;
+    const T = ctx.offline?.count ?? 100_000;
+    this.eps = p.eps > 0 ? p.eps : Math.sqrt((8 * Math.log(Math.max(M, 2))) / T);
+    this.catalogNeighbours = Math.max(0, ...this.experts.map((e) => e.catalogNeighbours ?? 0));
+    this.storedNeighbours = Math.max(1, ...this.experts.map((e) => e.storedNeighbours ?? 1));
+    this.answers = this.experts.map((e) => makeAnswer(ctx.cost.k, e.storedNeighbours ?? 1));
+    this.losses = new Float64Array(M);
+    this.totals = new Float64Array(M);
+    this.weights = new Float64Array(M).fill(1);
+    this.round = new Float64Array(M);
+    this.pending = new Float64Array(M);
+    this.current = this.rng.int(M);
+  }
+
+  /** The followed expert's cache: the simulator serves from it. */
+  get store(): StoredSet {
+    return this.experts[this.current].store;
+  }
+
+  /** Index of the followed expert. */
+  get followed(): number {
+    return this.current;
+  }
+
+  update(req: SimRequest, answer: ServedAnswer): number {
+    const M = this.experts.length;
+    const unit = this.cost.setting === "single" ? this.cost.cr : this.cost.cf;
+    const remote = remoteCost(this.cost, req.catalog);
+    const l = this.round;
+    // Round t's loss: the served cost of request t plus the movement of the update after request
+    // t-1 (charged one request late, so that the decision below needs no update of any expert).
+    for (let i = 0; i < M; i++) {
+      const a = serve(this.cost, this.experts[i].store, req, this.answers[i]);
+      const charge = this.p.movement ? this.pending[i] * unit : 0;
+      this.totals[i] += a.cost + this.pending[i] * unit;
+      l[i] = remote > 0 ? (a.cost + charge) / remote : 0;
+    }
+    // Hedge's distribution does not change when every loss of a round drops by the same amount,
+    // and the lazy rule's switches are bounded by eps times the followed expert's loss, so each
+    // round is charged relative to its best expert: l'_i = l_i - min_j l_j >= 0.
+    let min = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < M; i++) min = Math.min(min, l[i]);
+    for (let i = 0; i < M; i++) this.losses[i] += l[i] - min;
+    let switchTo = this.current;
+    if (M > 1 && this.rng.next() >= Math.exp(-this.eps * (l[this.current] - min))) {
+      let best = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < M; i++) best = Math.min(best, this.losses[i]);
+      let total = 0;
+      for (let i = 0; i < M; i++) {
+        this.weights[i] = Math.exp(-this.eps * (this.losses[i] - best));
+        total += this.weights[i];
+      }
+      let u = this.rng.next() * total;
+      switchTo = M - 1;
+      for (let i = 0; i < M; i++) {
+        u -= this.weights[i];
+        if (u < 0) {
+          switchTo = i;
+          break;
+        }
+      }
+    }
+    // The meta-policy's cache before this request's updates, needed only at a switch (O(h)).
+    const old = switchTo !== this.current ? new Set(this.experts[this.current].store.ids()) : null;
+    let ownMoved = 0;
+    for (let i = 0; i < M; i++) {
+      const m = this.experts[i].update(req, this.answers[i]);
+      this.pending[i] = m;
+      if (i === this.current) ownMoved = m;
+    }
+    if (!old) return ownMoved;
+    // Switch: the cache goes from the old expert's (before this request) to the new expert's
+    // (after it); every object the old one lacked and the answer did not fetch is moved.
+    this.current = switchTo;
+    this.switches++;
+    let moved = 0;
+    for (const o of this.experts[switchTo].store.ids())
+      if (!old.has(o) && !fetchedByAnswer(answer, o)) moved++;
+    return moved;
+  }
+
+  checkInvariants(): void {
+    for (const e of this.experts) {
+      e.checkInvariants();
+      e.store.checkConsistency(`${this.spec} expert ${e.spec}`);
+    }
+    if (this.store.size > this.capacity)
+      fail("STATE", `${this.spec}: stores ${this.store.size} > capacity ${this.capacity}`);
+  }
+}
+
+cachePolicies.register({
+  name: "hedge",
+  capabilities: BOTH_SETTINGS,
+  summary:
+    "follows one of several online policies (default ftpl + acai), chosen by exponential weights on their normalized costs (movement charged) with lazy switching; regret sqrt(T ln M / 2) against the best of them",
+  params: HEDGE_PARAMS,
+  create: (p, ctx: CacheContext): CachePolicy => new Hedge(p, ctx),
+});
