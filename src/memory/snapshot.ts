@@ -191,3 +191,72 @@ function allocSlots(n: number): MemorySlots {
     uses: new Float64Array(n),
   };
 }
+
+/** An entry to put back with its original id (crash recovery from a store of rows). */
+export interface StoredEntry {
+  id: number;
+  key: Float32Array;
+  label: number;
+  /** 0 upstream, 1 feedback. */
+  source: number;
+  weight: number;
+  addedAt: number;
+}
+
+/**
+ * Stores `e` under its own id, outside the offer loop (no admission decision, no eviction): the
+ * policy is told through onInsert as for a fresh entry, so its own records start anew.
+ */
+export function reinsertEntry(memory: LabeledMemory, e: StoredEntry): void {
+  const m = internals(memory);
+  if (m.slotOf.has(e.id)) fail("DUPLICATE_ID", `memory entry ${e.id} is already stored`);
+  if (memory.size + 1 > memory.capacityItems)
+    fail(
+      "CAPACITY",
+      `memory is full (${memory.size} of ${memory.capacityItems}); cannot put back entry ${e.id}`,
+    );
+  if (!(e.label >= 0 && e.label < memory.numClasses && (e.source === 0 || e.source === 1)))
+    fail("BAD_FILE", `stored entry ${e.id}: label ${e.label} or source ${e.source} out of range`);
+  m.index.add(Float64Array.of(e.id), e.key);
+  let s = m.freeSlots.pop();
+  if (s === undefined) {
+    if (memory.highWater === memory.slots.slotIds.length) {
+      const grown = allocSlots(Math.max(16, memory.highWater * 2));
+      for (const k of Object.keys(grown) as (keyof MemorySlots)[]) grown[k].set(memory.slots[k]);
+      memory.slots = grown;
+    }
+    s = memory.highWater++;
+  }
+  const sl = memory.slots;
+  sl.slotIds[s] = e.id;
+  sl.labels[s] = e.label;
+  sl.sources[s] = e.source;
+  sl.weights[s] = e.weight;
+  sl.addedAt[s] = e.addedAt;
+  sl.lastUsedAt[s] = e.addedAt;
+  sl.uses[s] = 0;
+  m.slotOf.set(e.id, s);
+  m.nextId = Math.max(m.nextId, e.id + 1);
+  const source = e.source === 1 ? "feedback" : "upstream";
+  memory.policy.onInsert(
+    e.id,
+    {
+      key: e.key,
+      label: e.label,
+      source,
+      predictedLabel: e.label,
+      confidence: 1,
+      neighbours: {
+        count: 0,
+        ids: new Float64Array(0),
+        labels: new Int32Array(0),
+        distances: new Float64Array(0),
+        weights: new Float32Array(0),
+      },
+      forwarded: false,
+    },
+    memory,
+  );
+  // The policy may set the weight of a fresh entry; the stored one is what the memory had.
+  sl.weights[s] = e.weight;
+}
