@@ -29,7 +29,13 @@ function buildNode(admission: string, rule: string) {
     admission,
     seed: 3,
   });
-  const local = new MemoryAugmentedModel({ model: small, memory, rule, seed: 3 });
+  const local = new MemoryAugmentedModel({
+    model: small,
+    memory,
+    rule,
+    seed: 3,
+    forward: { latencyWeight: 0.01, upstreamLatencyMs: 20 },
+  });
   const upstream = new InProcessUpstream(new CentroidModel(centroids, C), {
     latency: "constant:ms=20",
     seed: 1,
@@ -37,7 +43,7 @@ function buildNode(admission: string, rule: string) {
   // A fake clock: every reading advances 0.25 ms, so the latency histograms are reproducible.
   let t = 0;
   const now = () => (t += 0.25);
-  return new EdgeNode({ local, upstream, latencyWeight: 0.01, recentCapacity: 64, now });
+  return new EdgeNode({ local, upstream, recentCapacity: 64, now });
 }
 
 /** Plays `n` requests from a seeded stream, with feedback on every third one; returns what the node said. */

@@ -27,22 +27,10 @@ import type { EdgeNode } from "./edge-node.js";
 
 export const EDGE_SNAPSHOT_FORMAT = "mammals-edge-node/1";
 
-/** Fields that reference collaborators or configuration objects, not learned state. */
-const COLLABORATORS = ["local", "upstream", "now", "pred", "o"];
+/** Fields that reference collaborators, not learned state. */
+const COLLABORATORS = ["local", "upstream", "now", "pred"];
 /** The ring of recent requests (kept for feedback by id). */
-const RING = [
-  "keys",
-  "probas",
-  "slotRequest",
-  "answered",
-  "forwardedAt",
-  "upstreamLabel",
-  "entryId",
-  "localLabel",
-  "calBin",
-  "recent",
-  "nextSlot",
-];
+const RING = ["ring", "recent", "nextSlot"];
 const HISTOGRAMS = ["latency", "localCompute"];
 
 export interface EdgeNodeConfig {
@@ -73,13 +61,28 @@ export function edgeNodeConfig(node: EdgeNode): EdgeNodeConfig {
   };
 }
 
+/** The local side's learned state: rule weights, distance scale, calibration counts, upstream estimate. */
 function captureLocal(node: EdgeNode): StateTree {
-  return { distanceScale: node.local.distanceScale, rule: captureState(node.local.rule, [], "rule") };
+  const l = node.local;
+  return {
+    distanceScale: l.distanceScale,
+    rule: captureState(l.rule, [], "rule"),
+    calibration: l.calibrator ? captureState(l.calibrator.state, [], "calibration") : null,
+    upstream: l.upstreamEstimate ? captureState(l.upstreamEstimate.observed, [], "upstream") : null,
+  };
 }
 
 function restoreLocal(node: EdgeNode, t: StateTree): void {
-  node.local.distanceScale = t.distanceScale as number;
-  restoreState(node.local.rule, t.rule as StateTree, "rule");
+  const l = node.local;
+  if (
+    (t.calibration === null) !== (l.calibrator === null) ||
+    (t.upstream === null) !== (l.upstreamEstimate === null)
+  )
+    fail("STATE", "snapshot: calibration or forward terms differ between the snapshot and this node");
+  l.distanceScale = t.distanceScale as number;
+  restoreState(l.rule, t.rule as StateTree, "rule");
+  if (l.calibrator) restoreState(l.calibrator.state, t.calibration as StateTree, "calibration");
+  if (l.upstreamEstimate) restoreState(l.upstreamEstimate.observed, t.upstream as StateTree, "upstream");
 }
 
 function checkConfig(node: EdgeNode, config: EdgeNodeConfig, what: string): void {

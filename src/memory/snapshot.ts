@@ -260,3 +260,12 @@ export function reinsertEntry(memory: LabeledMemory, e: StoredEntry): void {
   // The policy may set the weight of a fresh entry; the stored one is what the memory had.
   sl.weights[s] = e.weight;
 }
+
+/** Sets a stored entry's source (0 upstream, 1 feedback) and vote weight, as a store recorded them. */
+export function setEntryTrust(memory: LabeledMemory, id: number, source: number, weight: number): void {
+  if (!(source === 0 || source === 1) || !(Number.isFinite(weight) && weight >= 0))
+    fail("BAD_FILE", `stored entry ${id}: source ${source} or weight ${weight} out of range`);
+  const s = memory.slot(id);
+  memory.slots.sources[s] = source;
+  memory.slots.weights[s] = weight;
+}

@@ -5,11 +5,10 @@
  */
 import { MemoryAugmentedModel } from "../augment/memory-augmented-model.js";
 import { fail } from "../core/errors.js";
-import { createPolicy } from "../core/policy-registry.js";
 import { EdgeNode } from "../edge/edge-node.js";
 import type { Upstream } from "../edge/upstream.js";
 import { createIndex } from "../index/factory.js";
-import type { AdmissionPolicy } from "../memory/admission/types.js";
+import { createAdmissionPolicy } from "../memory/admission/index.js";
 import { LabeledMemory } from "../memory/labeled-memory.js";
 import { crc32 } from "../models/io/format.js";
 import { isStorable, saveModel } from "../models/registry.js";
@@ -57,11 +56,7 @@ export function buildEdgeService(cfg: EdgeServiceConfig): {
   const seed = cfg.seed ?? 1;
   const model = cfg.model;
   const journal = new MemoryJournal(cfg.store !== undefined);
-  const policy = createPolicy<AdmissionPolicy>(
-    cfg.admission ?? "utility",
-    { numClasses: model.numClasses, seed },
-    "admission",
-  );
+  const policy = createAdmissionPolicy(cfg.admission ?? "utility", { numClasses: model.numClasses, seed });
   const memory = new LabeledMemory({
     index: createIndex(cfg.index ?? "flat", model.embedDim),
     numClasses: model.numClasses,
@@ -70,13 +65,17 @@ export function buildEdgeService(cfg: EdgeServiceConfig): {
     seed,
   });
   journal.attach(memory);
-  const local = new MemoryAugmentedModel({ model, memory, rule: cfg.rule ?? "adaptive", seed });
-  const node = new EdgeNode({
-    local,
-    upstream: cfg.upstream,
-    latencyWeight: cfg.latencyWeight ?? 0.01,
+  const latencyWeight = cfg.latencyWeight ?? 0.01;
+  const local = new MemoryAugmentedModel({
+    model,
+    memory,
+    rule: cfg.rule ?? "adaptive",
+    seed,
     calibrate: cfg.calibrate ?? true,
+    // E[latency] starts at what the upstream advertises (a model server's emulated delay) and follows what is measured.
+    forward: { latencyWeight, upstreamLatencyMs: cfg.upstream.expectedLatencyMs ?? 20 },
   });
+  const node = new EdgeNode({ local, upstream: cfg.upstream });
   const durability = new Durability(node, journal, cfg.store ?? null, { checkpointMs: cfg.checkpointMs });
   let recovery: RecoveryReport | null = null;
   let epoch = 0;
@@ -87,7 +86,7 @@ export function buildEdgeService(cfg: EdgeServiceConfig): {
       index: memory.index.spec,
       admission: memory.policy.spec,
       rule: local.rule.spec,
-      latencyWeight: node.latencyWeight,
+      latencyWeight,
       calibrate: cfg.calibrate ?? true,
     });
     const state = cfg.store.open(config);

@@ -23,7 +23,7 @@ import {
   restoreEdgeNode,
   restoreLearnedScalars,
 } from "../edge/snapshot.js";
-import { reinsertEntry } from "../memory/snapshot.js";
+import { reinsertEntry, setEntryTrust } from "../memory/snapshot.js";
 import type { MemoryJournal } from "./journal.js";
 import type { FeedbackRecord, Store, StoredState } from "./store.js";
 
@@ -92,7 +92,7 @@ export class Durability {
       for (const id of memory.ids()) if (!present.has(id)) memory.remove(id);
       for (const r of state.items) {
         if (!memory.has(r.id)) reinsertEntry(memory, r);
-        else memory.setSource(r.id, r.source === 1 ? "feedback" : "upstream", r.weight);
+        else setEntryTrust(memory, r.id, r.source, r.weight);
       }
       if (state.learned)
         restoreLearnedScalars(this.node, decodeState(state.learned, "learned state") as StateTree);
