@@ -71,7 +71,6 @@ export class ModelService extends ServingService {
       return;
     }
     const perInput = (performance.now() - t0) / total;
-    for (const o of this.observers) o.batch?.(total);
     let at = 0;
     for (const job of jobs) {
       const out: PredictionOut[] = [];

@@ -105,7 +105,12 @@ export abstract class ServingService {
       objectiveMs: b.objectiveMs ?? 2,
       maxBatch: b.maxBatch ?? 64,
     };
-    this.batcher = new MicroBatcher((jobs) => this.runBatch(jobs), batcherOptions);
+    this.batcher = new MicroBatcher((jobs) => {
+      let inputs = 0;
+      for (const j of jobs) inputs += j.n;
+      for (const ob of this.observers) ob.batch?.(inputs);
+      this.runBatch(jobs);
+    }, batcherOptions);
     this.ids = new IdAllocator(o.epoch ?? 0);
     this.timeline = new Timeline(() => this.occupancy());
     this.observers.push(this.timeline);
