@@ -96,11 +96,27 @@ export function createMetrics(service: ServingService): HttpMetrics & ServiceObs
   gauge("mammals_batch_limit", "current micro-batch limit (inputs)", (g) => g.batchLimit);
   gauge("mammals_memory_entries", "labeled examples in the memory", (g) => g.memorySize);
   gauge("mammals_memory_capacity", "memory capacity (entries)", (g) => g.memoryCapacity);
-  gauge("mammals_upstream_circuit_state", "upstream circuit: 0 closed, 1 half-open, 2 open", (g) => g.circuitState);
+  gauge(
+    "mammals_upstream_circuit_state",
+    "upstream circuit: 0 closed, 1 half-open, 2 open",
+    (g) => g.circuitState,
+  );
   counter("mammals_memory_admissions_total", "examples admitted into the memory", (g) => g.admissions);
-  counter("mammals_memory_evictions_total", "entries evicted or dropped by the admission policy", (g) => g.evictions);
-  counter("mammals_feedback_durable_total", "feedback records committed to the durable store", (g) => g.feedbackCount);
-  counter("mammals_upstream_errors_total", "failed upstream attempts (each retry counts)", (g) => g.upstreamErrors);
+  counter(
+    "mammals_memory_evictions_total",
+    "entries evicted or dropped by the admission policy",
+    (g) => g.evictions,
+  );
+  counter(
+    "mammals_feedback_durable_total",
+    "feedback records committed to the durable store",
+    (g) => g.feedbackCount,
+  );
+  counter(
+    "mammals_upstream_errors_total",
+    "failed upstream attempts (each retry counts)",
+    (g) => g.upstreamErrors,
+  );
   counter("mammals_store_commits_total", "durable commits (each may carry many changes)", (g) => g.commits);
 
   return {
@@ -117,7 +133,10 @@ export function createMetrics(service: ServingService): HttpMetrics & ServiceObs
       predictionLatency.observe({ outcome: servedBy }, ms / 1000);
     },
     feedback(correct, admitted) {
-      feedback.inc({ result: correct === null ? "example" : correct ? "correct" : "wrong", admitted: String(admitted) });
+      feedback.inc({
+        result: correct === null ? "example" : correct ? "correct" : "wrong",
+        admitted: String(admitted),
+      });
     },
     upstreamFailure(reason) {
       upstreamFailures.inc({ reason });

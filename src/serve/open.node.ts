@@ -54,16 +54,25 @@ export async function openService(o: ServeOptions): Promise<OpenedService> {
       ["--index", o.index],
     ] as const)
       if (v !== undefined)
-        fail("INVALID_ARGUMENT", `${flag} needs a memory: add --capacity N (without it this is a plain model server)`);
+        fail(
+          "INVALID_ARGUMENT",
+          `${flag} needs a memory: add --capacity N (without it this is a plain model server)`,
+        );
     return {
       service: buildModelService({ model, delay: o.delay, seed, batching: o.batching, limits: o.limits }),
       recovery: null,
     };
   }
   if (o.delay !== undefined)
-    fail("INVALID_ARGUMENT", "--delay emulates a wide-area round trip on a plain model server; drop --capacity or --delay");
+    fail(
+      "INVALID_ARGUMENT",
+      "--delay emulates a wide-area round trip on a plain model server; drop --capacity or --delay",
+    );
   if (o.upstream === undefined)
-    fail("INVALID_ARGUMENT", "an edge node (--capacity) forwards to an upstream: add --upstream URL of a `mammals serve`");
+    fail(
+      "INVALID_ARGUMENT",
+      "an edge node (--capacity) forwards to an upstream: add --upstream URL of a `mammals serve`",
+    );
   const upstream = await HttpUpstream.connect(o.upstream, {
     apiKey: o.upstreamKey,
     timeoutMs: o.upstreamTimeoutMs,

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import type { AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
 import { serve } from "@hono/node-server";
 import pino from "pino";
 import { createApp } from "./app.js";
@@ -18,7 +18,7 @@ export type Logger = pino.Logger;
 
 export function createLogger(level = "info", destination?: pino.DestinationStream): Logger {
   // Asynchronous writes keep logging off the hot path; flush() before exiting.
-  const dest = destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const dest = destination ?? pino.destination({ dest: 1, sync: false });
   return pino({ level, base: { service: "mammals" }, timestamp: pino.stdTimeFunctions.isoTime }, dest);
 }
 
@@ -66,7 +66,10 @@ export async function startServer(service: ServingService, o: ServerOptions): Pr
       // New connections are refused; idle keep-alive ones close; active ones finish their request.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await service.close(drainMs);
-      const timer = setTimeout(() => (server as { closeAllConnections?: () => void }).closeAllConnections?.(), 1000);
+      const timer = setTimeout(
+        () => (server as { closeAllConnections?: () => void }).closeAllConnections?.(),
+        1000,
+      );
       await closed;
       clearTimeout(timer);
       o.log.info({}, "stopped: store closed");

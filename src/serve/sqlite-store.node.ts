@@ -81,7 +81,9 @@ export class SqliteStore implements Store {
   private prepare() {
     const db = this.db;
     return {
-      setMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+      setMeta: db.prepare(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      ),
       insertItem: db.prepare(
         "INSERT INTO items (id, label, source, weight, added_at, key) VALUES (@id, @label, @source, @weight, @addedAt, @key)",
       ),
@@ -99,7 +101,9 @@ export class SqliteStore implements Store {
   }
 
   private meta(key: string): string | null {
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as
+      | { value: string }
+      | undefined;
     return row ? row.value : null;
   }
 
@@ -113,7 +117,9 @@ export class SqliteStore implements Store {
       this.stmt.setMeta.run("epoch", String(epoch));
     })();
     const rows = this.db
-      .prepare("SELECT id, label, source, weight, added_at, key FROM items WHERE removed_seq IS NULL ORDER BY id")
+      .prepare(
+        "SELECT id, label, source, weight, added_at, key FROM items WHERE removed_seq IS NULL ORDER BY id",
+      )
       .all() as ItemRecord[];
     const state = (name: string) =>
       this.db.prepare("SELECT seq, value FROM state WHERE name = ?").get(name) as
@@ -129,7 +135,8 @@ export class SqliteStore implements Store {
       items: rows.map(toItemRow),
       keyOf: (id) => {
         const r = this.stmt.keyOf.get(id) as { key: Buffer } | undefined;
-        if (!r) return fail("BAD_FILE", `${this.path}: the checkpoint names entry ${id}, which has no stored key`);
+        if (!r)
+          return fail("BAD_FILE", `${this.path}: the checkpoint names entry ${id}, which has no stored key`);
         return toFloat32(r.key);
       },
       learned: learned ? learned.value : null,
@@ -192,5 +199,12 @@ function toFloat32(b: Buffer): Float32Array {
 }
 
 function toItemRow(r: ItemRecord): ItemRow {
-  return { id: r.id, label: r.label, source: r.source, weight: r.weight, addedAt: r.added_at, key: toFloat32(r.key) };
+  return {
+    id: r.id,
+    label: r.label,
+    source: r.source,
+    weight: r.weight,
+    addedAt: r.added_at,
+    key: toFloat32(r.key),
+  };
 }
