@@ -112,7 +112,9 @@ export class HttpUpstream implements Upstream {
     // In half-open state only the one trial attempt goes out.
     const attempts = this.breaker.state === "half-open" ? 1 : 1 + this.retries;
     let last = "";
+    let tried = 0;
     for (let a = 0; a < attempts; a++) {
+      tried++;
       if (a > 0) await sleep(this.rng.uniform(0, this.backoffMs * 2 ** (a - 1)));
       const t0 = this.now();
       try {
@@ -128,7 +130,7 @@ export class HttpUpstream implements Upstream {
     this.breaker.failure();
     throw new UpstreamUnavailable(
       "error",
-      `upstream ${this.url}: no answer after ${attempts} attempt(s): ${last}`,
+      `upstream ${this.url}: no answer after ${tried} attempt(s): ${last}`,
     );
   }
 
