@@ -109,7 +109,7 @@ function draw(stats) {
     const ys = c.series.map((s) => stats.series[s.key]);
     el.dataset.points = String(points(ys[0]));
     el.querySelector(".latest").textContent = c.series
-      .map((s, i) => { const v = ys[i][ys[i].length - 1]; return s.label + ": " + (v === null || v === undefined ? "-" : (+v).toFixed(c.unit === "" ? 3 : 2)); })
+      .map((s, i) => { const v = ys[i][ys[i].length - 1]; return s.label + ": " + (v === null || v === undefined ? "-" : (+v).toFixed(c.unit === "" ? 3 : c.unit === "ms" ? 2 : 0)); })
       .join("   ");
     if (typeof uPlot === "undefined") continue;
     const data = [t, ...ys];
