@@ -92,7 +92,7 @@ export abstract class ServingService {
   readonly timeline: Timeline;
   readonly observers: ServiceObserver[] = [];
   protected readonly gate: AdmissionGate;
-  protected readonly batcher: MicroBatcher<PredictJob>;
+  readonly batcher: MicroBatcher<PredictJob>;
   protected readonly ids: IdAllocator;
   protected closing = false;
 
