@@ -74,7 +74,7 @@ describe.skipIf(!executablePath)("dashboard in Chromium", () => {
       );
       await page.waitForFunction(
         () =>
-          [...document.querySelectorAll<HTMLElement>(".chart")].every(
+          Array.from(document.querySelectorAll<HTMLElement>(".chart")).every(
             (el) => Number(el.dataset.points) >= 1 && el.querySelector("canvas") !== null,
           ),
         undefined,
