@@ -184,6 +184,7 @@ export class EdgeService extends ServingService {
     return {
       size: m.size,
       capacity: m.capacityItems,
+      bytes: m.bytes,
       index: m.index.spec,
       admission: m.policy.spec,
       feedbackCount: this.durability.feedbackCount,

@@ -27,6 +27,8 @@ export interface ServeOptions {
   upstreamTimeoutMs?: number;
   upstreamRetries?: number;
   latencyWeight?: number;
+  /** Learn P(local error) from feedback (default true). */
+  calibrate?: boolean;
   /** Persist under this directory (edge node). */
   dataDir?: string;
   sync?: "full" | "normal";
@@ -95,6 +97,7 @@ export async function openService(o: ServeOptions): Promise<OpenedService> {
       admission: o.admission,
       rule: o.rule,
       latencyWeight: o.latencyWeight,
+      calibrate: o.calibrate,
       seed,
       store,
       checkpointMs: o.checkpointMs,

@@ -115,6 +115,7 @@ export function serviceSchemas(o: SchemaLimits) {
     .strictObject({
       size: z.int(),
       capacity: z.number(),
+      bytes: z.int().meta({ description: "index and entry metadata bytes" }),
       index: z.string(),
       admission: z.string(),
       feedbackCount: z.int().meta({ description: "acknowledged feedback records in the durable store" }),

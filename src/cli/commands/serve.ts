@@ -51,6 +51,7 @@ export function register(program: Command): void {
     .option("--upstream-timeout <ms>", "per-attempt timeout of a forward", "2000")
     .option("--upstream-retries <n>", "attempts after the first one (jittered exponential backoff)", "2")
     .option("--latency-weight <w>", "cost of 1 ms of upstream latency in units of a wrong answer", "0.01")
+    .option("--no-calibrate", "trust 1 - confidence as P(error) instead of learning it from feedback")
     .option(
       "--delay <spec>",
       "plain model server only: emulated round trip, e.g. lognormal:median=20,sigma=0.5 (ms)",
@@ -108,6 +109,7 @@ Examples:
         upstreamTimeoutMs: parseNumber(f.upstreamTimeout, "--upstream-timeout", { min: 1 }),
         upstreamRetries: parseInteger(f.upstreamRetries, "--upstream-retries", 0, 10),
         latencyWeight: parseNumber(f.latencyWeight, "--latency-weight", { min: 0 }),
+        calibrate: f.calibrate !== false,
         delay: f.delay,
         dataDir: f.dataDir,
         sync: parseChoice(f.sync, "--sync", ["full", "normal"] as const),
