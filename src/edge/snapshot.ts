@@ -151,3 +151,17 @@ export function restoreLearnedScalars(node: EdgeNode, t: StateTree): void {
   (memory as unknown as { nextId: number }).nextId = ms.nextId;
   Object.assign(memory.stats, ms.stats);
 }
+
+/**
+ * Forgets requests awaiting feedback (their feedback is known to have been given already, e.g.
+ * committed after the snapshot the node was restored from): feedback on them is then refused.
+ */
+export function forgetRequests(node: EdgeNode, ids: Iterable<number>): void {
+  const n = node as unknown as { recent: Map<number, number>; ring: { requestId: Float64Array } };
+  for (const id of ids) {
+    const slot = n.recent.get(id);
+    if (slot === undefined) continue;
+    n.recent.delete(id);
+    n.ring.requestId[slot] = -1;
+  }
+}

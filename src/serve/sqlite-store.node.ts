@@ -142,6 +142,12 @@ export class SqliteStore implements Store {
       learned: learned ? learned.value : null,
       checkpoint: checkpoint ? { seq: checkpoint.seq, text: checkpoint.value } : null,
       feedbackCount: count.n,
+      labeledAfter: (seq) =>
+        (
+          this.db
+            .prepare("SELECT request_id AS id FROM feedback WHERE commit_seq > ? AND request_id IS NOT NULL")
+            .all(seq) as { id: number }[]
+        ).map((r) => r.id),
     };
   }
 

@@ -51,6 +51,8 @@ export interface StoredState {
   learned: string | null;
   checkpoint: { seq: number; text: string } | null;
   feedbackCount: number;
+  /** Prediction ids whose feedback was committed after commit `seq` (they must not take feedback again). */
+  labeledAfter(seq: number): number[];
 }
 
 export interface Store {
