@@ -63,7 +63,8 @@ describe("demo over HTTP", () => {
       capacities: [0.05],
       policies: ["all"],
       rule: "adaptive",
-      latencyWeight: 0.01,
+      // Latency costs nothing: decisions do not depend on how loaded the machine running the test is.
+      latencyWeight: 0,
       scenarios: ["skew" as const],
       calibrate: true,
     };
@@ -82,9 +83,18 @@ describe("demo over HTTP", () => {
     expect(row(http, "cloud over HTTP").meanMs).toBeGreaterThanOrEqual(15);
     const edge = row(http, "edge over HTTP");
     expect(edge).toMatchObject({ policy: "all", capacity: 60, key: "embedding" });
-    expect(edge.localFraction).toBeGreaterThan(0);
+    // Without a latency term, the node's decisions do not depend on timing: the process makes
+    // exactly the in-process edge node's decisions, admissions and answers.
+    const same = inProcess.find((r) => r.row.system === "edge" && r.row.key === "embedding")!.row;
+    const decided = (r: typeof edge) => [
+      r.accuracy,
+      r.localFraction,
+      r.memoryItems,
+      r.memoryBytes,
+      r.unseenAccuracy,
+    ];
+    expect(decided(edge)).toEqual(decided(same));
     expect(edge.memoryItems).toBeGreaterThan(0);
-    expect(edge.memoryItems).toBeLessThanOrEqual(60);
     // Forwarding what it is unsure of and remembering the answers beats the small model alone.
     expect(edge.accuracy).toBeGreaterThan(row(inProcess, "small").accuracy);
   });

@@ -63,9 +63,9 @@ describe("upstream down, then back", () => {
     expect(upstream.breaker.state).toBe("open");
     expect(service.gauges().circuitState).toBe(2);
 
-    const t0 = performance.now();
+    const calls = upstream.calls;
     const open = await postJson(app, "/v1/predict", { input: x() });
-    expect(performance.now() - t0).toBeLessThan(100);
+    expect(upstream.calls).toBe(calls); // the open circuit answered without asking the upstream
     expect(open.body).toMatchObject({ servedBy: "local", upstream: { status: "circuit-open" } });
     expect((open.body.upstream as { error: string }).error).toMatch(
       /circuit open after 3 consecutive failures/,
@@ -86,14 +86,14 @@ describe("upstream down, then back", () => {
   });
 
   it("times out a slow upstream and answers locally", async () => {
-    const slow = await startCloud(0, "constant:ms=400");
+    const slow = await startCloud(0, "constant:ms=2000");
     const { app, upstream } = await unsureEdge(slow.url, { timeoutMs: 80 });
     const t0 = performance.now();
     const r = await postJson(app, "/v1/predict", { input: draws(1)[0].x });
     expect(r.body).toMatchObject({ servedBy: "local", upstream: { status: "error" } });
     expect((r.body.upstream as { error: string }).error).toMatch(/timeout|aborted/i);
-    // Two attempts of 80 ms plus a backoff of at most 5 ms, well under the upstream's 400 ms.
-    expect(performance.now() - t0).toBeLessThan(350);
+    // Two attempts of 80 ms plus a backoff of at most 5 ms, far less than the upstream's 2 s.
+    expect(performance.now() - t0).toBeLessThan(1500);
     expect(upstream.errors).toBe(2);
   });
 });

@@ -37,6 +37,8 @@ import type { ServingService } from "./service.js";
 
 /** The structured logger the app writes to (pino's Logger fits). */
 export interface AppLogger {
+  /** Whether `level` is logged at all (pino's); lets the hot path skip building log records. */
+  isLevelEnabled?(level: string): boolean;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
@@ -66,6 +68,7 @@ export function createApp(service: ServingService, o: AppOptions = {}): Hono<Env
   const keyCheck = o.apiKey ? new ApiKeyCheck(o.apiKey) : null;
   const dim = service.info.inputDim;
   const app = new Hono<Env>();
+  const logRequests = o.log !== undefined && (o.log.isLevelEnabled?.("info") ?? true);
 
   app.use(requestId());
   app.use(async (c, next) => {
@@ -74,8 +77,8 @@ export function createApp(service: ServingService, o: AppOptions = {}): Hono<Env
     const seconds = (performance.now() - t0) / 1000;
     const route = c.req.routePath;
     o.metrics?.observeRequest(route, c.req.method, c.res.status, seconds);
-    if (o.log && (c.res.status >= 400 || c.req.method !== "GET"))
-      o.log.info(
+    if (logRequests && (c.res.status >= 400 || c.req.method !== "GET"))
+      o.log!.info(
         {
           requestId: c.get("requestId"),
           method: c.req.method,

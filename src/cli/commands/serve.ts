@@ -89,13 +89,11 @@ Endpoints: POST /v1/predict, POST /v1/feedback, GET /v1/memory, /v1/info, /v1/st
 /readyz, /metrics (Prometheus), /openapi.json, / (live dashboard). Logs: one JSON line per event.
 
 Examples:
-  # the cloud tier: a big model with an emulated 20 ms wide-area round trip
-  mammals serve --model cloud.bin --port 8081 --delay lognormal:median=20,sigma=0.5
-  # an edge node forwarding to it, remembering what it learns under ./edge-data
-  mammals serve --model small.bin --capacity 2000 --upstream http://127.0.0.1:8081 --port 8080 \\
-                --data-dir ./edge-data --api-key-file ./key.txt
-  curl -s localhost:8080/v1/predict -H 'content-type: application/json' -H "authorization: Bearer $(cat key.txt)" \\
-       -d '{"input": [0, 0.1, ...]}'`,
+  mammals serve --model cloud.mammals --port 8081 --delay lognormal:median=20,sigma=0.5   # the cloud tier
+  mammals serve --model small.mammals --capacity 2000 --upstream http://127.0.0.1:8081 --port 8080 \\
+                --data-dir ./edge-data --api-key-file ./key.txt                           # an edge node
+  curl -s localhost:8080/v1/predict -H 'content-type: application/json' \\
+       -H "authorization: Bearer $(cat key.txt)" -d '{"input": [0, 0.1, ...]}'          # 784 values`,
     )
     .action(async (f) => {
       const options: ServeOptions = {
