@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { MemoryAugmentedModel } from "../src/augment/memory-augmented-model.js";
+import { Rng } from "../src/core/rng.js";
 import { decodeState, encodeState, type StateTree } from "../src/core/state-tree.js";
 import { EdgeNode } from "../src/edge/edge-node.js";
 import { loadEdgeNode, saveEdgeNode } from "../src/edge/snapshot-file.node.js";
@@ -117,6 +118,20 @@ describe("EdgeNode snapshots", () => {
 });
 
 describe("state trees", () => {
+  it("encode typed arrays as standard base64 (Node's Buffer is the reference) and decode them back", () => {
+    const rng = new Rng(9);
+    for (const n of [0, 1, 2, 3, 4, 5, 255, 1000, 4099]) {
+      const bytes = Uint8Array.from({ length: n }, () => rng.int(256));
+      const json = JSON.parse(encodeState({ b: bytes })) as { b: { $a: string; b: string } };
+      expect(json.b.b).toBe(Buffer.from(bytes).toString("base64"));
+      expect((decodeState(encodeState({ b: bytes })) as StateTree).b).toEqual(bytes);
+    }
+    expect(() => decodeState('{"x": {"$a": "u8", "b": "ab*="}}')).toThrow(/expected base64 bytes/);
+    expect(() => decodeState('{"x": {"$a": "f32", "b": "AAA="}}')).toThrow(
+      /2 bytes is not a whole number of f32 values/,
+    );
+  });
+
   it("round-trip special numbers, typed arrays, Maps and Sets exactly", () => {
     const t: StateTree = {
       n: [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0.1 + 0.2, 5e-324],

@@ -72,6 +72,11 @@ export function register(program: Command): void {
       "full",
     )
     .option(
+      "--checkpoint-ms <ms>",
+      "with --data-dir: write the whole state (policy records, usage, recent requests) at most this often while changes flow",
+      "5000",
+    )
+    .option(
       "--api-key-file <file>",
       "require this key (Authorization: Bearer or X-API-Key) on POST endpoints",
     )
@@ -111,6 +116,7 @@ Examples:
         delay: f.delay,
         dataDir: f.dataDir,
         sync: parseChoice(f.sync, "--sync", ["full", "normal"] as const),
+        checkpointMs: parseInteger(f.checkpointMs, "--checkpoint-ms", 100),
         seed: parseSeed(f.seed),
         batching: {
           enabled: f.batching !== false,
