@@ -20,6 +20,7 @@ import { loadDataset } from "../src/data/datasets.node.js";
 import { jitter } from "../src/data/transforms.js";
 import { row } from "../src/data/types.js";
 import { InProcessUpstream } from "../src/edge/upstream.js";
+import "../src/index/factory.node.js";
 import { obtainModel } from "../src/jobs/model-cache.node.js";
 import { writeModelFile } from "../src/models/io/files.node.js";
 import { buildEdgeService } from "../src/serve/build.js";

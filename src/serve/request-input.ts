@@ -33,6 +33,9 @@ export async function readBody(req: Request, limit: number): Promise<Uint8Array>
   const announced = req.headers.get("content-length");
   if (announced !== null && Number(announced) > limit)
     fail("TOO_LARGE", `body: expected at most ${limit} bytes, got Content-Length ${announced}`);
+  // With a Content-Length the HTTP framing bounds the body: read it in one go (the Node adapter
+  // then reads the socket directly instead of building a web stream, several times faster).
+  if (announced !== null) return new Uint8Array(await req.arrayBuffer());
   if (!req.body) return new Uint8Array(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
