@@ -3,6 +3,8 @@
  * code, message, and the memory digest unchanged), the API key, overload.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../src/serve/app.js";
+import { createMetrics } from "../src/serve/metrics.node.js";
 import { serviceSchemas } from "../src/serve/schemas.js";
 import {
   binaryBody,
@@ -11,6 +13,7 @@ import {
   DIM,
   draws,
   edgeApp,
+  edgeService,
   getJson,
   modelApp,
   postJson,
@@ -521,6 +524,33 @@ describe("bad requests: 4xx with {code, message}, nothing in the memory changes"
     expect((await postJson(app, "/v1/feedback", { id: pendingId, label: 0 })).status).toBe(200);
     const again = await postJson(app, "/v1/feedback", { id: pendingId, label: 0 });
     expect([again.status, again.body.code]).toEqual([404, "UNKNOWN_ID"]);
+  });
+});
+
+describe("GET /metrics", () => {
+  it("exports requests, predictions, feedback and the memory in Prometheus text format", async () => {
+    const { service } = edgeService();
+    const metrics = createMetrics(service);
+    service.observers.push(metrics);
+    const app = createApp(service, { metrics });
+    for (const { x, y } of draws(6)) {
+      const p = await postJson(app, "/v1/predict", { input: x });
+      await postJson(app, "/v1/feedback", { id: p.body.id, label: y });
+    }
+    await postJson(app, "/v1/predict", { input: [1] });
+    const res = await app.request("/metrics");
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0.0.4/);
+    const text = await res.text();
+    const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1]);
+    const local = value(/mammals_predictions_total\{outcome="local",kind="edge"\} (\d+)/) || 0;
+    const forwarded = value(/mammals_predictions_total\{outcome="upstream",kind="edge"\} (\d+)/) || 0;
+    expect(local + forwarded).toBe(6);
+    expect(value(/http_requests_total\{route="\/v1\/predict",method="POST",status="400",kind="edge"\} (\d+)/)).toBe(1);
+    expect(value(/mammals_memory_entries\{kind="edge"\} (\d+)/)).toBe(service.node.local.memory.size);
+    expect(value(/mammals_memory_admissions_total\{kind="edge"\} (\d+)/)).toBe(service.node.local.memory.stats.admissions);
+    expect(text).toMatch(/mammals_feedback_total\{result="(correct|wrong)",admitted="true",kind="edge"\} \d+/);
+    expect(text).toMatch(/http_request_duration_seconds_bucket\{le="0.001",route="\/v1\/predict",method="POST",kind="edge"\} \d+/);
+    expect(text).toMatch(/nodejs_eventloop_lag_seconds/);
   });
 });
 

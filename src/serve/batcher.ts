@@ -15,6 +15,14 @@
  */
 import { fail } from "../core/errors.js";
 
+/**
+ * Runs `f` after the I/O of the current event-loop turn (setImmediate where the runtime has it,
+ * Node, Bun, Deno; a zero timeout elsewhere, e.g. workers), so that the requests parsed in one turn
+ * share a batch or a commit.
+ */
+export const afterIo: (f: () => void) => void =
+  typeof setImmediate === "function" ? (f) => setImmediate(f) : (f) => setTimeout(f, 0);
+
 export class AdmissionGate {
   private inFlight = 0;
   constructor(readonly capacity: number) {}
@@ -85,8 +93,8 @@ export class MicroBatcher<J> {
     this.queue.push({ job, rows, at: this.now() });
     if (!this.scheduled) {
       this.scheduled = true;
-      // setImmediate runs after the I/O phase: every request parsed in this turn joins the batch.
-      setImmediate(() => this.flush());
+      // Every request parsed in this turn joins the batch.
+      afterIo(() => this.flush());
     }
   }
 
@@ -112,7 +120,7 @@ export class MicroBatcher<J> {
     this.runBatch(jobs, rows, oldest, backlog);
     if (this.head < this.queue.length && !this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      afterIo(() => this.flush());
     }
   }
 

@@ -25,6 +25,7 @@ import {
   restoreLearnedScalars,
 } from "../edge/snapshot.js";
 import { reinsertEntry, setEntryTrust } from "../memory/snapshot.js";
+import { afterIo } from "./batcher.js";
 import type { MemoryJournal } from "./journal.js";
 import type { FeedbackRecord, Store, StoredState } from "./store.js";
 
@@ -121,7 +122,7 @@ export class Durability {
       this.waiters.push({ resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        afterIo(() => this.flush());
       }
     });
   }

@@ -23,6 +23,11 @@ function readKey(path: string, flag: string): string {
   return key;
 }
 
+/** Micro-batching pays where a batch is one matrix product (a model server); measured in docs/benchmarks/serve.md. */
+function batchingOn(mode: "auto" | "on" | "off", capacity: string | undefined): boolean {
+  return mode === "on" || (mode === "auto" && capacity === undefined);
+}
+
 export function register(program: Command): void {
   program
     .command("serve")
@@ -80,7 +85,11 @@ export function register(program: Command): void {
       "--api-key-file <file>",
       "require this key (Authorization: Bearer or X-API-Key) on POST endpoints",
     )
-    .option("--no-batching", "run every prediction on arrival instead of adaptive micro-batches")
+    .option(
+      "--batching <mode>",
+      "adaptive micro-batching of predictions: on, off, or auto (on for a plain model server, whose batches are one matrix product; off for an edge node, which answers each input on its own)",
+      "auto",
+    )
     .option("--objective-ms <ms>", "latency objective of a micro-batch's oldest request", "2")
     .option("--max-batch <n>", "inputs accepted in one predict request", "256")
     .option("--max-body <bytes>", "largest request body", String(4 << 20))
@@ -119,7 +128,10 @@ Examples:
         checkpointMs: parseInteger(f.checkpointMs, "--checkpoint-ms", 100),
         seed: parseSeed(f.seed),
         batching: {
-          enabled: f.batching !== false,
+          enabled: batchingOn(
+            parseChoice(f.batching, "--batching", ["auto", "on", "off"] as const),
+            f.capacity,
+          ),
           objectiveMs: parseNumber(f.objectiveMs, "--objective-ms", { min: 0.01 }),
         },
         limits: {
