@@ -545,11 +545,19 @@ describe("GET /metrics", () => {
     const local = value(/mammals_predictions_total\{outcome="local",kind="edge"\} (\d+)/) || 0;
     const forwarded = value(/mammals_predictions_total\{outcome="upstream",kind="edge"\} (\d+)/) || 0;
     expect(local + forwarded).toBe(6);
-    expect(value(/http_requests_total\{route="\/v1\/predict",method="POST",status="400",kind="edge"\} (\d+)/)).toBe(1);
+    expect(
+      value(/http_requests_total\{route="\/v1\/predict",method="POST",status="400",kind="edge"\} (\d+)/),
+    ).toBe(1);
     expect(value(/mammals_memory_entries\{kind="edge"\} (\d+)/)).toBe(service.node.local.memory.size);
-    expect(value(/mammals_memory_admissions_total\{kind="edge"\} (\d+)/)).toBe(service.node.local.memory.stats.admissions);
-    expect(text).toMatch(/mammals_feedback_total\{result="(correct|wrong)",admitted="true",kind="edge"\} \d+/);
-    expect(text).toMatch(/http_request_duration_seconds_bucket\{le="0.001",route="\/v1\/predict",method="POST",kind="edge"\} \d+/);
+    expect(value(/mammals_memory_admissions_total\{kind="edge"\} (\d+)/)).toBe(
+      service.node.local.memory.stats.admissions,
+    );
+    expect(text).toMatch(
+      /mammals_feedback_total\{result="(correct|wrong)",admitted="true",kind="edge"\} \d+/,
+    );
+    expect(text).toMatch(
+      /http_request_duration_seconds_bucket\{le="0.001",kind="edge",route="\/v1\/predict",method="POST"\} \d+/,
+    );
     expect(text).toMatch(/nodejs_eventloop_lag_seconds/);
   });
 });
