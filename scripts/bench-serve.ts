@@ -3,7 +3,8 @@
  * and an edge node (`mammals serve`, the demo's MNIST models, a 10,000-entry memory restored from
  * its data directory), driven by autocannon in a third process. Measures:
  *   - p50/p99 of single JSON predictions (784 values) at 500, 1,000 and 2,000 requests/s, with
- *     and without micro-batching, and the highest rate whose p99 stays within 5 ms;
+ *     and without micro-batching (two nodes measured alternately), the time the inputs spent inside
+ *     the service (its own histogram, from /metrics), and the highest rate whose p99 stays within 5 ms;
  *   - throughput (unthrottled) of JSON vs binary float32 bodies, single inputs and batches of 32;
  *   - throughput of feedback acknowledged only once committed (SQLite WAL, synchronous=FULL).
  * Latency percentiles are exact order statistics of every 2xx response time autocannon reports
@@ -12,7 +13,7 @@
  *   npx tsx scripts/bench-serve.ts [--duration 5] [--repeats 3] [--index flat] [--out docs/benchmarks/serve.md]
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { Rng } from "../src/core/rng.js";
@@ -173,9 +174,40 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-async function repeated(n: number, cfg: LoadConfig): Promise<LoadResult> {
-  const runs: LoadResult[] = [];
-  for (let i = 0; i < n; i++) runs.push(await load(cfg));
+/** Cumulative counts per upper bound (s) of the node's prediction latency histogram, from /metrics. */
+async function predictionBuckets(url: string): Promise<Map<number, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = new Map<number, number>();
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("mammals_prediction_latency_seconds_bucket{")) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    const v = Number(line.slice(line.lastIndexOf(" ") + 1));
+    if (le === undefined) continue;
+    const bound = le === "+Inf" ? Number.POSITIVE_INFINITY : Number(le);
+    out.set(bound, (out.get(bound) ?? 0) + v); // summed over outcomes
+  }
+  return out;
+}
+
+interface ServiceTime {
+  p50: number;
+  p99: number;
+}
+
+/** Upper bucket bounds (s) holding the median and the 99th percentile of the inputs between two scrapes. */
+function serviceTime(before: Map<number, number>, after: Map<number, number>): ServiceTime {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const diff = bounds.map((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0));
+  const total = diff[diff.length - 1] ?? 0;
+  const q = (p: number) => bounds[diff.findIndex((c) => c >= p * total)] ?? Number.NaN;
+  return { p50: q(0.5), p99: q(0.99) };
+}
+
+function medianInside(xs: ServiceTime[]): ServiceTime {
+  return { p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)) };
+}
+
+function medianOf(runs: LoadResult[]): LoadResult {
   const m = (k: keyof LoadResult) => median(runs.map((r) => r[k]));
   return {
     ok: m("ok"),
@@ -187,6 +219,12 @@ async function repeated(n: number, cfg: LoadConfig): Promise<LoadResult> {
     p999: m("p999"),
     autocannonP99: m("autocannonP99"),
   };
+}
+
+async function repeated(n: number, cfg: LoadConfig): Promise<LoadResult> {
+  const runs: LoadResult[] = [];
+  for (let i = 0; i < n; i++) runs.push(await load(cfg));
+  return medianOf(runs);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -245,22 +283,18 @@ async function main(): Promise<void> {
   }
   log(`memory of ${ITEMS} entries committed in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
+  // Two nodes side by side on copies of the store, one with micro-batching and one without, measured
+  // alternately so that both see the same machine (the load of a shared machine drifts by the minute).
+  cpSync(dataDir, `${dataDir}-batching`, { recursive: true });
   const cloudUrl = await serve(["--model", cloudFile], 18481);
-  const edgeArgs = [
-    "--model",
-    smallFile,
-    "--capacity",
-    String(ITEMS),
-    "--admission",
-    "all",
-    "--index",
-    index,
-    "--upstream",
-    cloudUrl,
-    "--data-dir",
-    dataDir,
+  const edgeArgs = (data: string, batching: string) => [
+    ...["--model", smallFile, "--capacity", String(ITEMS), "--admission", "all", "--index", index],
+    ...["--upstream", cloudUrl, "--data-dir", data, "--batching", batching],
   ];
-  let edgeUrl = await serve(edgeArgs, 18480);
+  const nodes = {
+    off: await serve(edgeArgs(dataDir, "off"), 18480),
+    on: await serve(edgeArgs(`${dataDir}-batching`, "on"), 18482),
+  };
 
   // Inputs the node answers itself: what an edge node with a useful memory mostly does.
   const test = dataset.test;
@@ -268,7 +302,7 @@ async function main(): Promise<void> {
   let probed = 0;
   for (let i = 0; i < test.n && local.length < 16; i++) {
     probed++;
-    const res = await fetch(`${edgeUrl}/v1/predict`, {
+    const res = await fetch(`${nodes.off}/v1/predict`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ input: Array.from(row(test, i)) }),
@@ -294,57 +328,76 @@ async function main(): Promise<void> {
       body: b64(new Uint8Array(flat.buffer)),
     };
   };
-  const singleJson = local.map((x) => json({ input: Array.from(x) }));
-  const singleBinary = local.map((x) => binary([x]));
   const batch32 = Array.from({ length: 32 }, (_, i) => local[i % local.length]);
-  const batchJson = [json({ inputs: batch32.map((x) => Array.from(x)) })];
-  const batchBinary = [binary(batch32)];
+  const bodies = {
+    "JSON, 1 input": local.map((x) => json({ input: Array.from(x) })),
+    "binary, 1 input": local.map((x) => binary([x])),
+    "JSON, 32 inputs": [json({ inputs: batch32.map((x) => Array.from(x)) })],
+    "binary, 32 inputs": [binary(batch32)],
+  };
   const feedback = local.map((x, i) => ({
     method: "POST" as const,
     path: "/v1/feedback",
     headers: { "content-type": "application/json" },
     body: b64(JSON.stringify({ input: Array.from(x), label: test.y[i] })),
   }));
-  const cfg = (requests: LoadRequest[], rate?: number, connections = 32): LoadConfig => ({
-    url: edgeUrl,
+  const cfg = (url: string, requests: LoadRequest[], rate?: number, connections = 32): LoadConfig => ({
+    url,
     connections,
     durationS,
     rate,
     requests,
   });
+  /** A load run, with the time the inputs spent inside the service (from its /metrics) over the run. */
+  const measured = async (url: string, c: LoadConfig) => {
+    const before = await predictionBuckets(url);
+    const r = await load(c);
+    return { r, inside: serviceTime(before, await predictionBuckets(url)) };
+  };
 
-  await load({ ...cfg(singleJson), durationS: 3 }); // warm-up: JIT, connection pools
-  const rates: { rate: number; batching: string; r: LoadResult }[] = [];
-  for (const rate of [500, 1000, 2000]) {
-    const r = await repeated(repeats, cfg(singleJson, rate));
-    rates.push({ rate, batching: "on", r });
-    log(`rate ${rate}/s: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.rps.toFixed(0)} ok/s`);
-  }
-  // The highest rate whose median p99 stays within 5 ms (steps of 500/s, stops at the first miss).
+  for (const url of Object.values(nodes)) await load({ ...cfg(url, bodies["JSON, 1 input"]), durationS: 3 }); // warm-up
+  const RATES = [500, 1000, 2000];
+  const rateRuns = new Map<string, { r: LoadResult; inside: ServiceTime }[]>();
+  for (let rep = 0; rep < repeats; rep++)
+    for (const rate of RATES)
+      for (const mode of ["off", "on"] as const) {
+        const m = await measured(nodes[mode], cfg(nodes[mode], bodies["JSON, 1 input"], rate));
+        rateRuns.set(`${rate}/${mode}`, [...(rateRuns.get(`${rate}/${mode}`) ?? []), m]);
+        log(
+          `rate ${rate}/s batching ${mode}: p50 ${m.r.p50.toFixed(2)} ms, p99 ${m.r.p99.toFixed(2)} ms, ${m.r.rps.toFixed(0)} ok/s`,
+        );
+      }
+  const rates = [...rateRuns].map(([key, runs]) => {
+    const [rate, batching] = key.split("/");
+    return {
+      rate: Number(rate),
+      batching,
+      r: medianOf(runs.map((m) => m.r)),
+      inside: medianInside(runs.map((m) => m.inside)),
+    };
+  });
+  // The highest rate (steps of 500/s) whose p99 stays within 5 ms, on the default configuration.
   let highest = 0;
   for (let rate = 500; rate <= 10_000; rate += 500) {
-    const r = rates.find((x) => x.rate === rate)?.r ?? (await repeated(repeats, cfg(singleJson, rate)));
+    const known = rates.find((x) => x.rate === rate && x.batching === "off")?.r;
+    const r = known ?? (await repeated(repeats, cfg(nodes.off, bodies["JSON, 1 input"], rate)));
     log(`sweep ${rate}/s: p99 ${r.p99.toFixed(2)} ms, ${r.rps.toFixed(0)} ok/s`);
     if (!(r.p99 <= 5 && r.rps >= 0.95 * rate && r.other === 0)) break;
     highest = rate;
   }
-  const tput = {
-    singleJson: await repeated(repeats, cfg(singleJson)),
-    singleBinary: await repeated(repeats, cfg(singleBinary)),
-    batchJson: await repeated(repeats, cfg(batchJson)),
-    batchBinary: await repeated(repeats, cfg(batchBinary)),
-  };
-  log(`throughput: json ${tput.singleJson.rps.toFixed(0)}/s, binary ${tput.singleBinary.rps.toFixed(0)}/s`);
-  const fb = await repeated(repeats, cfg(feedback, undefined, 64));
+  const tputRuns = new Map<string, LoadResult[]>();
+  for (let rep = 0; rep < repeats; rep++)
+    for (const [name, requests] of Object.entries(bodies)) {
+      const r = await load(cfg(nodes.off, requests));
+      tputRuns.set(name, [...(tputRuns.get(name) ?? []), r]);
+      log(`throughput ${name}: ${r.rps.toFixed(0)} requests/s`);
+    }
+  const tput = Object.fromEntries([...tputRuns].map(([k, runs]) => [k, medianOf(runs)])) as Record<
+    keyof typeof bodies,
+    LoadResult
+  >;
+  const fb = await repeated(repeats, cfg(nodes.off, feedback, undefined, 64));
   log(`durable feedback: ${fb.rps.toFixed(0)}/s`);
-
-  // The same rates without micro-batching.
-  await stopAll();
-  await serve(["--model", cloudFile], 18481);
-  edgeUrl = await serve([...edgeArgs, "--no-batching"], 18480);
-  await load({ ...cfg(singleJson), durationS: 3 });
-  for (const rate of [500, 1000, 2000])
-    rates.push({ rate, batching: "off", r: await repeated(repeats, cfg(singleJson, rate)) });
   await stopAll();
   rmSync(dir, { recursive: true, force: true });
 
@@ -368,22 +421,28 @@ the node answers locally. Latency = autocannon's response time of every 2xx answ
 
 ## Single JSON predictions at fixed rates (32 connections)
 
-| rate (req/s) | micro-batching | answered/s | p50 ms | p99 ms | p99.9 ms | autocannon p99 (whole ms) | non-2xx |
-|---|---|---|---|---|---|---|---|
-${rates.map(({ rate, batching, r }) => `| ${rate} | ${batching} | ${f(r.rps, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.p999)} | ${f(r.autocannonP99, 0)} | ${r.other} |`).join("\n")}
+"inside" is the time the inputs spent in the service (the node's own \`mammals_prediction_latency_seconds\`
+histogram over the run, read from /metrics: an upper bucket bound); the rest of the end-to-end time is HTTP,
+the load generator and waiting for a CPU.
 
-Highest rate (steps of 500/s) with p99 <= 5 ms and at least 95% of it answered: **${highest} req/s** (micro-batching on).
+| rate (req/s) | micro-batching | answered/s | p50 ms | p99 ms | p99.9 ms | autocannon p99 (whole ms) | inside p50 ms | inside p99 ms | non-2xx |
+|---|---|---|---|---|---|---|---|---|---|
+${rates.map(({ rate, batching, r, inside }) => `| ${rate} | ${batching} | ${f(r.rps, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.p999)} | ${f(r.autocannonP99, 0)} | <= ${f(inside.p50 * 1000, 1)} | <= ${f(inside.p99 * 1000, 1)} | ${r.other} |`).join("\n")}
 
-## Throughput, unthrottled (32 connections)
+Highest rate (steps of 500/s) with p99 <= 5 ms and at least 95% of it answered: **${highest} req/s** (without micro-batching, the default for an edge node).
 
-| body | inputs per request | requests/s | inputs/s | p50 ms | p99 ms |
-|---|---|---|---|---|---|
-| JSON | 1 | ${f(tput.singleJson.rps, 0)} | ${f(tput.singleJson.rps, 0)} | ${f(tput.singleJson.p50)} | ${f(tput.singleJson.p99)} |
-| binary float32 | 1 | ${f(tput.singleBinary.rps, 0)} | ${f(tput.singleBinary.rps, 0)} | ${f(tput.singleBinary.p50)} | ${f(tput.singleBinary.p99)} |
-| JSON | 32 | ${f(tput.batchJson.rps, 0)} | ${f(tput.batchJson.rps * 32, 0)} | ${f(tput.batchJson.p50)} | ${f(tput.batchJson.p99)} |
-| binary float32 | 32 | ${f(tput.batchBinary.rps, 0)} | ${f(tput.batchBinary.rps * 32, 0)} | ${f(tput.batchBinary.p50)} | ${f(tput.batchBinary.p99)} |
+## Throughput, unthrottled (32 connections, no micro-batching)
 
-Binary / JSON throughput: ${f(tput.singleBinary.rps / tput.singleJson.rps)}x for single inputs, ${f(tput.batchBinary.rps / tput.batchJson.rps)}x for batches of 32.
+| body | requests/s | inputs/s | p50 ms | p99 ms |
+|---|---|---|---|---|
+${Object.entries(tput)
+  .map(
+    ([name, r]) =>
+      `| ${name} | ${f(r.rps, 0)} | ${f(r.rps * (name.includes("32") ? 32 : 1), 0)} | ${f(r.p50)} | ${f(r.p99)} |`,
+  )
+  .join("\n")}
+
+Binary / JSON throughput: ${f(tput["binary, 1 input"].rps / tput["JSON, 1 input"].rps)}x for single inputs, ${f(tput["binary, 32 inputs"].rps / tput["JSON, 32 inputs"].rps)}x for batches of 32.
 
 ## Durable feedback (64 connections, unthrottled)
 
