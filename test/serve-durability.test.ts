@@ -99,7 +99,7 @@ describe("durability", () => {
     await teach(a.app, 2);
     a.store.close(); // every later commit fails
     const r = await postJson(a.app, "/v1/feedback", { input: draws(1)[0].x, label: 0 });
-    expect([r.status, r.body.code]).toEqual([500, "BAD_FILE"]);
+    expect([r.status, r.body.code]).toEqual([500, "IO"]);
     expect(r.body.message).toMatch(/the durable store failed/);
     const ready = await a.app.request("/readyz");
     expect(ready.status).toBe(503);

@@ -5,7 +5,7 @@
  * `listening` log line, and a stop that sends SIGTERM and waits for the exit.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { fail } from "../core/errors.js";
+import { MammalsError } from "../core/errors.js";
 
 export interface LaunchedServe {
   url: string;
@@ -56,9 +56,5 @@ export function serveLauncher(entry: string[], timeoutMs = 60_000): ServeLaunche
 }
 
 function fail_(message: string): Error {
-  try {
-    fail("STATE", message);
-  } catch (e) {
-    return e as Error;
-  }
+  return new MammalsError("STATE", message);
 }

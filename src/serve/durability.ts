@@ -13,7 +13,7 @@
  * was never acknowledged, plus usage statistics (LRU recency, policy records of entries admitted
  * since the checkpoint start afresh) and requests still awaiting feedback since the checkpoint.
  */
-import { fail } from "../core/errors.js";
+import { MammalsError } from "../core/errors.js";
 import { decodeState, encodeState, type StateTree } from "../core/state-tree.js";
 import type { EdgeNode } from "../edge/edge-node.js";
 import {
@@ -189,13 +189,9 @@ export class Durability {
   }
 
   private broken(): Error {
-    try {
-      fail(
-        "BAD_FILE",
-        `the durable store failed (${this.failure?.message}); the node no longer accepts changes`,
-      );
-    } catch (e) {
-      return e as Error;
-    }
+    return new MammalsError(
+      "IO",
+      `the durable store failed (${this.failure?.message}); the node no longer accepts changes`,
+    );
   }
 }
