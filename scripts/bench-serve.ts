@@ -433,12 +433,12 @@ Highest rate (steps of 500/s) with p99 <= 5 ms and at least 95% of it answered: 
 
 ## Throughput, unthrottled (32 connections, no micro-batching)
 
-| body | requests/s | inputs/s | p50 ms | p99 ms |
-|---|---|---|---|---|
+| body | requests/s | inputs/s | p50 ms | p99 ms | non-2xx |
+|---|---|---|---|---|---|
 ${Object.entries(tput)
   .map(
     ([name, r]) =>
-      `| ${name} | ${f(r.rps, 0)} | ${f(r.rps * (name.includes("32") ? 32 : 1), 0)} | ${f(r.p50)} | ${f(r.p99)} |`,
+      `| ${name} | ${f(r.rps, 0)} | ${f(r.rps * (name.includes("32") ? 32 : 1), 0)} | ${f(r.p50)} | ${f(r.p99)} | ${r.other} |`,
   )
   .join("\n")}
 
