@@ -14,6 +14,13 @@ export const ErrorCodes = {
   CAPACITY: "a capacity or memory budget would be exceeded",
   UNSUPPORTED: "an operation this implementation does not support in this runtime",
   STATE: "an operation called in the wrong state",
+  MALFORMED_BODY: "a request body that cannot be parsed (invalid JSON, a binary body of the wrong size)",
+  TOO_LARGE: "a request body or batch over its size limit",
+  UNSUPPORTED_MEDIA_TYPE: "a request body in a content type the endpoint does not accept",
+  UNAUTHORIZED: "a missing or wrong API key",
+  NOT_FOUND: "no such endpoint",
+  OVERLOADED: "the service's queue is full; retry later",
+  UPSTREAM_UNAVAILABLE: "the upstream did not answer (timeout, error, or its circuit is open)",
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

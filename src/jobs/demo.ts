@@ -24,7 +24,7 @@ import { LabeledMemory } from "../memory/labeled-memory.js";
 import type { Model } from "../models/types.js";
 import { runStream, type StreamResult } from "./experiment.js";
 import type { OnProgress } from "./progress.js";
-import { makeWorkload } from "./workloads.js";
+import { type EdgeRequest, makeWorkload } from "./workloads.js";
 
 /** Classes of the local mix per dataset; `unseen` is left out of the small model's training set. */
 export interface DemoClasses {
@@ -144,7 +144,9 @@ export interface DemoRun {
   result: StreamResult;
 }
 
-export function demoSystems(o: DemoOptions): DemoSystemSpec[] {
+export function demoSystems(
+  o: Pick<DemoOptions, "capacities" | "dataset" | "policies" | "rule">,
+): DemoSystemSpec[] {
   const main = o.capacities.includes(0.01) ? 0.01 : o.capacities[0];
   const items = (f: number) => Math.max(1, Math.round(f * o.dataset.train.n));
   const edge = (policy: string, f: number, key: DemoSystemSpec["key"]): DemoSystemSpec => ({
@@ -176,27 +178,37 @@ export function scenarioTransform(name: DemoScenario["name"], dataset: Dataset):
   return name === "shift" ? compose(shiftStyle(h, w), jit) : jit;
 }
 
+/** The request stream of a scenario: every system of the demo (in process or over HTTP) plays this one. */
+export function demoStream(
+  name: DemoScenario["name"],
+  dataset: Dataset,
+  requests: number,
+  seed: number,
+): EdgeRequest[] {
+  const scenario = DEMO_SCENARIOS.find((s) => s.name === name)!;
+  return makeWorkload(
+    dataset.test,
+    {
+      count: requests,
+      classes: demoClasses(dataset).mix,
+      skew: 1.1,
+      phases: 3,
+      feedbackFraction: scenario.feedbackFraction,
+      feedbackDelay: 20,
+      transform: scenarioTransform(name, dataset),
+    },
+    new Rng(seed * 2 + (name === "skew" ? 0 : 1)),
+  );
+}
+
 export async function runDemo(o: DemoOptions): Promise<DemoRun[]> {
   const systems = demoSystems(o);
-  const { mix, unseen } = demoClasses(o.dataset);
+  const { unseen } = demoClasses(o.dataset);
   const runs: DemoRun[] = [];
   const total = systems.length * o.scenarios.length * o.requests;
   let done = 0;
   for (const name of o.scenarios) {
-    const scenario = DEMO_SCENARIOS.find((s) => s.name === name)!;
-    const stream = makeWorkload(
-      o.dataset.test,
-      {
-        count: o.requests,
-        classes: mix,
-        skew: 1.1,
-        phases: 3,
-        feedbackFraction: scenario.feedbackFraction,
-        feedbackDelay: 20,
-        transform: scenarioTransform(name, o.dataset),
-      },
-      new Rng(o.seed * 2 + (name === "skew" ? 0 : 1)),
-    );
+    const stream = demoStream(name, o.dataset, o.requests, o.seed);
     for (const [i, spec] of systems.entries()) {
       const upstream = new InProcessUpstream(o.cloud, { latency: o.upstreamLatency, seed: o.seed + i });
       const system = buildSystem(spec, o, upstream);

@@ -14,11 +14,25 @@ import type { Upstream } from "../edge/upstream.js";
 import type { Model } from "../models/types.js";
 import type { EdgeRequest } from "./workloads.js";
 
-/** What a system is: the small model alone, the upstream always, or an edge node. */
+/** What a system is: the small model alone, the upstream always, an edge node, or a remote one. */
 export type StreamSystem =
   | { kind: "model"; model: Model }
   | { kind: "upstream"; upstream: Upstream }
-  | { kind: "edge"; node: EdgeNode };
+  | { kind: "edge"; node: EdgeNode }
+  | { kind: "remote"; node: RemoteNode };
+
+/**
+ * An edge node (or any server) behind some transport, e.g. `mammals serve` over HTTP: the same
+ * stream is played through it, and latency is what the caller measures.
+ */
+export interface RemoteNode {
+  /** Answers stream request `id`; latencyMs as seen by the caller. */
+  request(x: Float32Array, id: number): Promise<{ label: number; servedLocally: boolean; latencyMs: number }>;
+  /** The true label of stream request `id` (resolves once the node acknowledged it). */
+  feedback(id: number, label: number): Promise<void>;
+  /** The node's memory once the stream is over. */
+  memory(): Promise<{ bytes: number; items: number }>;
+}
 
 export interface StreamOptions {
   /** Number of windows of the time series (accuracy and local fraction over time). Default 40. */
@@ -86,15 +100,16 @@ export async function runStream(
   const watchTrace: { correctLocal: boolean; feedbackSoFar: number }[] = [];
   let watchFeedback = 0;
   let proba: Float32Array | undefined;
-  const deliver = (id: number) => {
-    if (system.kind !== "edge") return;
+  const deliver = async (id: number) => {
+    if (system.kind !== "edge" && system.kind !== "remote") return;
     const r = requests[id];
-    system.node.feedback(r.id, r.label);
+    if (system.kind === "edge") system.node.feedback(r.id, r.label);
+    else await system.node.feedback(r.id, r.label);
     if (r.label === o.watchClass) watchFeedback++;
   };
   for (let t = 0; t < n; t++) {
     const r = requests[t];
-    for (const id of due.get(t) ?? []) deliver(id);
+    for (const id of due.get(t) ?? []) await deliver(id);
     due.delete(t);
     let label: number;
     if (system.kind === "model") {
@@ -111,6 +126,7 @@ export async function runStream(
       latencies[t] = a.latencyMs;
       label = a.label;
     } else {
+      // An edge node in process, or a remote one.
       const a = await system.node.request(r.x, r.id);
       latencies[t] = a.latencyMs;
       label = a.label;
@@ -130,7 +146,7 @@ export async function runStream(
     o.onRequest?.(t + 1);
   }
   // Late feedback still reaches the node (it changes the memory reported below, not the answers).
-  for (const [, ids] of [...due].sort((a, b) => a[0] - b[0])) for (const id of ids) deliver(id);
+  for (const [, ids] of [...due].sort((a, b) => a[0] - b[0])) for (const id of ids) await deliver(id);
 
   const sorted = Float64Array.from(latencies).sort();
   let sum = 0;
@@ -148,7 +164,12 @@ export async function runStream(
     series.push({ start: a, accuracy: c / (b - a), localFraction: l / (b - a) });
   }
   const total = (arr: Uint8Array) => arr.reduce((s, v) => s + v, 0);
-  const memory = system.kind === "edge" ? system.node.local.memory : undefined;
+  const memory =
+    system.kind === "edge"
+      ? { bytes: system.node.local.memory.bytes, items: system.node.local.memory.size }
+      : system.kind === "remote"
+        ? await system.node.memory()
+        : { bytes: 0, items: 0 };
   const result: StreamResult = {
     requests: n,
     accuracy: total(correct) / n,
@@ -156,8 +177,8 @@ export async function runStream(
     meanMs: sum / n,
     p50Ms: quantile(sorted, 0.5),
     p99Ms: quantile(sorted, 0.99),
-    memoryBytes: memory ? memory.bytes : 0,
-    memoryItems: memory ? memory.size : 0,
+    memoryBytes: memory.bytes,
+    memoryItems: memory.items,
     latencies,
     series,
   };

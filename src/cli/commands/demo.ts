@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import { fmt, table } from "../../core/format.js";
 import { DEMO_DEFAULTS as D } from "../../jobs/demo.js";
 import { runDemoJob } from "../../jobs/demo.node.js";
+import { runDemoOverHttp } from "../../jobs/demo-http.node.js";
 import { DEMO_TABLE_HEADERS, demoTableCells } from "../../jobs/demo-report.js";
 import {
   parseChoiceList,
@@ -18,6 +19,7 @@ import {
   parseSeed,
   parseSpecList,
 } from "../../jobs/parse.js";
+import { serveLauncher } from "../../jobs/serve-launcher.node.js";
 import { dataFlag, datasetFlag, jsonFlag, seedFlag } from "../flags.js";
 import { logger, printJson } from "../output.js";
 import { withProgress } from "../progress.js";
@@ -40,6 +42,7 @@ interface DemoFlags {
   retrain?: boolean;
   calibrate: boolean;
   json?: boolean;
+  http?: boolean;
 }
 
 export function register(program: Command): void {
@@ -79,6 +82,10 @@ export function register(program: Command): void {
     .option("--no-calibrate", "trust 1 - confidence as P(error) instead of learning it from feedback")
     .option("--retrain", "train the models even if the cache has them")
     .addOption(jsonFlag("print one JSON object with every row on the last line"))
+    .option(
+      "--http",
+      "also play each workload through real processes: a cloud `mammals serve` with the --latency delay and an edge node forwarding to it (measured requests, rows 'over HTTP')",
+    )
     .addHelpText(
       "after",
       `
@@ -92,7 +99,8 @@ Examples:
   mammals demo                                   # embedded MNIST, about a minute
   mammals demo --dataset fashion-mnist --json    # the targets' setting
   mammals demo --scenario shift --requests 2000 --out /tmp/report
-  mammals demo --policies utility,all --capacities 0.01,0.05 --seed 2`,
+  mammals demo --policies utility,all --capacities 0.01,0.05 --seed 2
+  mammals demo --http --requests 1000            # the same table, plus two processes measured over HTTP`,
     )
     .action(async (f: DemoFlags) => {
       const options = {
@@ -118,13 +126,38 @@ Examples:
         (onProgress) => runDemoJob(options, { onProgress, log }),
         !f.json && process.stderr.isTTY === true,
       );
+      const http = f.http
+        ? await withProgress(
+            (onProgress) =>
+              runDemoOverHttp({
+                ...options,
+                dataset: r.dataset,
+                smallFile: r.small.path,
+                cloudFile: r.cloud.path,
+                // The child processes run this same program (bin/mammals.js, or tsx + scripts/dev.ts).
+                launch: serveLauncher([...process.execArgv, process.argv[1]]),
+                onProgress,
+              }),
+            !f.json && process.stderr.isTTY === true,
+          )
+        : [];
+      const httpRows = http.map((h) => h.row);
       if (f.json) {
-        printJson({ dataset: r.dataset.name, seconds: r.seconds, report: r.reportPath, rows: r.rows });
+        printJson({
+          dataset: r.dataset.name,
+          seconds: r.seconds,
+          report: r.reportPath,
+          rows: r.rows,
+          httpRows,
+        });
         return;
       }
       for (const s of options.scenarios) {
-        log(`\n${s}: ${options.requests} requests`);
-        log(table(DEMO_TABLE_HEADERS, r.rows.filter((row) => row.scenario === s).map(demoTableCells)));
+        log(
+          `\n${s}: ${options.requests} requests${f.http ? " (rows 'over HTTP': real processes, measured latency)" : ""}`,
+        );
+        const rows = [...r.rows, ...httpRows].filter((row) => row.scenario === s);
+        log(table(DEMO_TABLE_HEADERS, rows.map(demoTableCells)));
       }
       log(
         `\nsmall model: ${r.small.model.spec}, test accuracy ${fmt(r.small.testAccuracy, 4)} (${r.small.from})`,

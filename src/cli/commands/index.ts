@@ -9,6 +9,7 @@ import { register as idn } from "./idn.js";
 import { register as knn } from "./knn.js";
 import { register as policies } from "./policies.js";
 import { register as quantize } from "./quantize.js";
+import { register as serve } from "./serve.js";
 import { register as simulate } from "./simulate.js";
 import { register as trace } from "./trace.js";
 import { register as train } from "./train.js";
@@ -16,6 +17,7 @@ import { register as web } from "./web.js";
 
 export const COMMANDS: Array<(program: Command) => void> = [
   demo,
+  serve,
   benchIndex,
   knn,
   train,

@@ -1,0 +1,168 @@
+/**
+ * The HTTP face of a service, as a web-standard fetch handler (Hono): `createApp(service).fetch`
+ * runs under Node (server.node.ts), Deno, Bun, workers, or in-process in tests (`app.request`).
+ * Nothing here touches Node: logging and metrics come in through small interfaces.
+ *
+ *   POST /v1/predict    one input or a batch; JSON arrays or raw little-endian float32
+ *   POST /v1/feedback   {id, label} or {input, label}; answered once durable
+ *   GET  /v1/memory     size, capacity, index, admission, feedbackCount, digest
+ *   GET  /v1/info       what the node serves (used by nodes that forward to it)
+ *   GET  /v1/stats      the dashboard's time series
+ *   GET  /healthz  /readyz  /metrics  /openapi.json  /  (dashboard)
+ *
+ * Errors: every failure is a MammalsError (or a bug) and becomes `{code, message}` with the
+ * status of http-errors.ts, in the one onError handler below.
+ */
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { requestId } from "hono/request-id";
+import { validator } from "hono/validator";
+import { fail } from "../core/errors.js";
+import { dashboardPage } from "./dashboard.js";
+import { errorAnswer } from "./http-errors.js";
+import { openApiDocument } from "./openapi.js";
+import {
+  ApiKeyCheck,
+  BINARY_TYPE,
+  JSON_TYPE,
+  type PredictInput,
+  parseJson,
+  predictFromBinary,
+  predictFromJson,
+  readBody,
+  requireMediaType,
+  SHAPE_HEADER,
+} from "./request-input.js";
+import { type FeedbackBody, parseWith, serviceSchemas } from "./schemas.js";
+import type { ServingService } from "./service.js";
+
+/** The structured logger the app writes to (pino's Logger fits). */
+export interface AppLogger {
+  /** Whether `level` is logged at all (pino's); lets the hot path skip building log records. */
+  isLevelEnabled?(level: string): boolean;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface HttpMetrics {
+  observeRequest(route: string, method: string, status: number, seconds: number): void;
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+export interface AppOptions {
+  /** Mutating endpoints (every POST) require this key when set. */
+  apiKey?: string;
+  log?: AppLogger;
+  metrics?: HttpMetrics;
+  /** uPlot's script and style sheet for the dashboard (the Node adapter reads them from the package). */
+  assets?: { uplotJs: string; uplotCss: string };
+}
+
+type Env = {
+  Variables: { requestId: string; predictInput: PredictInput; feedbackBody: FeedbackBody };
+};
+
+export function createApp(service: ServingService, o: AppOptions = {}): Hono<Env> {
+  const schemas = serviceSchemas({ ...service.info, maxBatch: service.limits.maxBatch });
+  const openapi = openApiDocument(schemas, service.info, service.limits);
+  const keyCheck = o.apiKey ? new ApiKeyCheck(o.apiKey) : null;
+  const dim = service.info.inputDim;
+  const app = new Hono<Env>();
+  const logRequests = o.log !== undefined && (o.log.isLevelEnabled?.("info") ?? true);
+
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const t0 = performance.now();
+    await next();
+    const seconds = (performance.now() - t0) / 1000;
+    const route = c.req.routePath;
+    o.metrics?.observeRequest(route, c.req.method, c.res.status, seconds);
+    if (logRequests && (c.res.status >= 400 || c.req.method !== "GET"))
+      o.log!.info(
+        {
+          requestId: c.get("requestId"),
+          method: c.req.method,
+          path: c.req.path,
+          status: c.res.status,
+          ms: Math.round(seconds * 1e5) / 100,
+        },
+        "request",
+      );
+  });
+
+  app.onError((e, c) => {
+    const a = errorAnswer(e);
+    if (a.status >= 500 && a.body.code === "INTERNAL")
+      o.log?.error({ requestId: c.get("requestId"), err: e }, "unexpected failure");
+    return c.json(a.body, a.status as 500, a.headers);
+  });
+  app.notFound((c) =>
+    fail("NOT_FOUND", `${c.req.method} ${c.req.path}: no such endpoint; see /openapi.json`),
+  );
+
+  const requireKey: MiddlewareHandler<Env> = async (c, next) => {
+    if (keyCheck) await keyCheck.verify(c.req.raw);
+    await next();
+  };
+
+  // The query goes through Hono's validator with the endpoint's zod schema.
+  const predictQuery = validator("query", (v) => parseWith(schemas.predictQuery, v, "query"));
+
+  const predictBody: MiddlewareHandler<Env> = async (c, next) => {
+    const type = requireMediaType(c.req.raw, [JSON_TYPE, BINARY_TYPE]);
+    const bytes = await readBody(c.req.raw, service.limits.maxBodyBytes);
+    c.set(
+      "predictInput",
+      type === BINARY_TYPE
+        ? predictFromBinary(bytes, c.req.header(SHAPE_HEADER) ?? null, dim, service.limits.maxBatch)
+        : predictFromJson(parseJson(bytes), schemas, dim),
+    );
+    await next();
+  };
+
+  const feedbackBody: MiddlewareHandler<Env> = async (c, next) => {
+    requireMediaType(c.req.raw, [JSON_TYPE]);
+    const bytes = await readBody(c.req.raw, service.limits.maxBodyBytes);
+    c.set("feedbackBody", parseWith(schemas.feedbackBody, parseJson(bytes), "body"));
+    await next();
+  };
+
+  app.post("/v1/predict", requireKey, predictQuery, predictBody, async (c) => {
+    const q = c.req.valid("query");
+    const input = c.get("predictInput");
+    const probabilities = q.probabilities === "true" || q.probabilities === "1";
+    const out = await service.predict(input.rows, input.n, { probabilities });
+    return c.json(input.single ? out[0] : { predictions: out });
+  });
+
+  app.post("/v1/feedback", requireKey, feedbackBody, async (c) => {
+    return c.json(await service.feedback(c.get("feedbackBody")));
+  });
+
+  app.get("/v1/memory", async (c) => c.json(await service.memoryInfo()));
+  app.get("/v1/info", (c) => c.json(service.info));
+  app.get("/v1/stats", (c) =>
+    c.json({ info: service.info, gauges: service.gauges(), series: service.timeline.series() }),
+  );
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", (c) => {
+    const r = service.readiness();
+    return c.json(r, r.ready ? 200 : 503);
+  });
+  app.get("/metrics", async (c) => {
+    if (!o.metrics) fail("NOT_FOUND", "GET /metrics: this app was created without metrics");
+    const m = await o.metrics.render();
+    return c.body(m.body, 200, { "content-type": m.contentType });
+  });
+  app.get("/openapi.json", (c) => c.json(openapi));
+  app.get("/", (c) => c.html(dashboardPage(service.info, o.assets !== undefined)));
+  if (o.assets) {
+    const { uplotJs, uplotCss } = o.assets;
+    app.get("/assets/uplot.js", (c) => c.body(uplotJs, 200, { "content-type": "text/javascript" }));
+    app.get("/assets/uplot.css", (c) => c.body(uplotCss, 200, { "content-type": "text/css" }));
+  }
+  return app;
+}
+
+export type MammalsApp = ReturnType<typeof createApp>;
+export type { Context };
