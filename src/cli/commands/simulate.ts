@@ -48,7 +48,14 @@ export function register(program: Command): void {
     )
     .addOption(seedFlag("seed of every policy's random choices"))
     .addOption(dataFlag())
-    .option("--out <dir>", "write results.json, running-cost.csv, running-cost.svg and report.html here")
+    .option(
+      "--out <dir>",
+      "write results.json, running-cost.csv, running-cost.svg and report.html here (checked before the run)",
+    )
+    .option(
+      "--force",
+      "replay a trace file on a catalog other than the one it was generated over (its fingerprint differs)",
+    )
     .addOption(jsonFlag())
     .addHelpText(
       "after",
@@ -73,6 +80,8 @@ export function register(program: Command): void {
             neighbours: parseInteger(opts.neighbours, "--neighbours", 0),
             seed: parseSeed(opts.seed),
             dataDir: opts.data,
+            outDir: opts.out,
+            force: opts.force === true,
           },
           onProgress,
         ),

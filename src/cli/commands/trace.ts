@@ -68,6 +68,10 @@ export function register(program: Command): void {
       "catalog for nearest-object distances (default: the one a generated trace names)",
     )
     .option("--sample <n>", "requests whose nearest catalog object is looked up", "1000")
+    .option(
+      "--force",
+      "use --catalog even when it is not the catalog the trace was generated over (fingerprint differs)",
+    )
     .addOption(dataFlag())
     .addOption(jsonFlag())
     .addHelpText(
@@ -82,6 +86,7 @@ export function register(program: Command): void {
             catalog: opts.catalog,
             sample: parseInteger(opts.sample, "--sample", 0),
             dataDir: opts.data,
+            force: opts.force === true,
           },
           onProgress,
         ),
