@@ -3,8 +3,8 @@
  * shifted dataset (finetune.ts `compareUpdateSchemes`), the fine-tuned model optionally written.
  */
 import { fail } from "../core/errors.js";
-import { loadDataset } from "../data/datasets.node.js";
 import { checkOutputPath } from "../data/atomic-write.node.js";
+import { loadDataset } from "../data/datasets.node.js";
 import { readModelFile, writeModelFile } from "../models/io/files.node.js";
 import type { Model } from "../models/types.js";
 import {

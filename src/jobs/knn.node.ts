@@ -57,14 +57,20 @@ const WARM_UP_QUERIES = 10;
 function checkOut(out: string): void {
   if (out === "-") return; // standard output: ivecs bytes, nothing to check
   if (!/\.ivecs$/i.test(out))
-    fail("INVALID_ARGUMENT", `--out: expected a path ending in .ivecs (or - for standard output), got "${out}"`);
+    fail(
+      "INVALID_ARGUMENT",
+      `--out: expected a path ending in .ivecs (or - for standard output), got "${out}"`,
+    );
   checkOutputPath(out, { label: "--out" });
 }
 
 /** Standard input can be read once: at most one of --base / --queries may be "-", and it needs a format. */
 function checkStdin(o: KnnOptions): void {
   if (o.base === "-" && o.queries === "-")
-    fail("INVALID_ARGUMENT", "--base - and --queries -: standard input can carry only one of them; expected a file for the other");
+    fail(
+      "INVALID_ARGUMENT",
+      "--base - and --queries -: standard input can carry only one of them; expected a file for the other",
+    );
   if ((o.base === "-" || o.queries === "-") && o.format === undefined)
     fail(
       "INVALID_ARGUMENT",

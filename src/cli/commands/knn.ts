@@ -30,9 +30,10 @@ export function register(program: Command): void {
       "query vectors, same formats; same dimension as --base; - reads standard input (needs --format)",
     )
     .addOption(
-      new Option("--format <fmt>", "format of --base or --queries given as - (standard input has no name)").choices(
-        VECTOR_FORMATS,
-      ),
+      new Option(
+        "--format <fmt>",
+        "format of --base or --queries given as - (standard input has no name)",
+      ).choices(VECTOR_FORMATS),
     )
     .requiredOption(
       "--out <file.ivecs>",
