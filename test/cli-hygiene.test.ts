@@ -252,3 +252,51 @@ describe("the demo's model cache on a full disk", () => {
     expect(temps(cacheDir)).toEqual([]);
   });
 });
+
+describe("traces remember their catalog", () => {
+  it("trace gen records the catalog's fingerprint; simulate and trace stats refuse another catalog unless --force", async () => {
+    const trace = join(dir, "g.trace");
+    expect(
+      await main([
+        "trace",
+        "gen",
+        "--catalog",
+        "gauss:n=300,dim=3,seed=1",
+        "--gen",
+        "irm:count=500",
+        "--out",
+        trace,
+      ]),
+    ).toBe(0);
+    const other = "gauss:n=300,dim=3,seed=2"; // same shape, other vectors
+    const sim = [
+      "simulate",
+      "--catalog",
+      other,
+      "--trace",
+      trace,
+      "--policies",
+      "lru",
+      "--capacity",
+      "10",
+      "--json",
+    ];
+    expect(await main(sim)).toBe(2);
+    expect(JSON.parse(lastLine()).error.message).toMatch(/fingerprint/);
+    io.stdout = "";
+    expect(await main([...sim, "--force"])).toBe(0);
+    expect(JSON.parse(lastLine()).error).toBeUndefined();
+    io.stdout = "";
+    expect(await main(["trace", "stats", trace, "--catalog", other, "--sample", "10", "--json"])).toBe(2);
+    expect(
+      await main(["trace", "stats", trace, "--catalog", other, "--sample", "10", "--force", "--json"]),
+    ).toBe(0);
+  });
+
+  it("trace gen checks --out before generating", async () => {
+    expect(
+      await main(["trace", "gen", "--catalog", "gauss:n=300,dim=3", "--gen", "irm:count=500", "--out", dir]),
+    ).toBe(2);
+    expect(io.stderr).toMatch(/--out .*is a directory/);
+  });
+});
