@@ -62,7 +62,8 @@ export function register(program: Command): void {
       "\nExamples:\n" +
         "  mammals simulate --catalog gauss:n=2000,dim=8 --trace irm:alpha=0.9,count=100000 --policies lru,sim-lru,qlru-dc:q=0.05 --capacity 1% --cr 1\n" +
         "  mammals simulate --catalog fashion-mnist --trace irm:count=1000000 --policies sim-lru --capacity 1% --cr 4 --out out/sim\n" +
-        "  mammals simulate --catalog sift_base.fvecs --trace sift_query.fvecs --policies lru,sim-lru --capacity 1000 --k 10 --cf 100 --json",
+        "  mammals simulate --catalog sift_base.fvecs --trace sift_query.fvecs --policies lru,sim-lru --capacity 1000 --k 10 --cf 100 --json\n" +
+        "  mammals simulate --catalog gauss:n=2000,dim=8,seed=2 --trace made-over-seed-1.trace --force --policies lru --capacity 1%",
     )
     .action(async (opts) => {
       const run = await withProgress((onProgress) =>

@@ -76,7 +76,8 @@ export function register(program: Command): void {
     .addOption(jsonFlag())
     .addHelpText(
       "after",
-      "\nExamples:\n  mammals trace stats fashion-irm.trace\n  mammals trace stats queries.fvecs --catalog base.fvecs --sample 200 --json",
+      "\nExamples:\n  mammals trace stats fashion-irm.trace\n  mammals trace stats queries.fvecs --catalog base.fvecs --sample 200 --json\n" +
+        "  mammals trace stats mnist.trace --catalog fashion-mnist --force",
     )
     .action(async (file: string, opts) => {
       const { stats, catalog } = await withProgress((onProgress) =>
