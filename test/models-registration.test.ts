@@ -72,3 +72,21 @@ describe("loadModel and Node Buffers", () => {
     }
   });
 });
+
+describe("deserializeIndex and Node Buffers", () => {
+  it("a snapshot read back as a pooled Buffer finds the same neighbours", async () => {
+    const { createIndex, deserializeIndex } = await import("../src/index/factory.js");
+    for (const spec of ["flat", "flat-i8", "hnsw-ts:M=8"]) {
+      const index = createIndex(spec, 4);
+      const data = Float32Array.from({ length: 40 }, (_, i) => Math.sin(i * 1.7));
+      index.add(
+        Array.from({ length: 10 }, (_, i) => i + 100),
+        data,
+      );
+      const pooled = Buffer.concat([Buffer.from([9, 9, 9]), Buffer.from(index.serialize())]).subarray(3);
+      const q = Float32Array.from([0.1, 0.5, -0.2, 0.3]);
+      const copy = deserializeIndex(pooled);
+      expect(Array.from(copy.search(q, 3).ids), spec).toEqual(Array.from(index.search(q, 3).ids));
+    }
+  });
+});
