@@ -148,13 +148,13 @@ describe("mammals knn", () => {
     const out = join(dir, "never.ivecs");
     expect(await knn("--base", b, "--queries", q, "--out", out)).toBe(2);
     expect(io.stderr).toContain("DIMENSION_MISMATCH");
-    expect(io.stderr).toContain(`queries ${q} have dimension 3, base ${b} has dimension 4`);
+    expect(io.stderr).toContain(`--queries ${q} have dimension 3, --base ${b} has dimension 4`);
     expect(existsSync(out)).toBe(false);
 
     io.stderr = "";
     const q4 = file("q4.fvecs", rows(2, 4, 9), 4);
     expect(await knn("--base", b, "--queries", q4, "--k", "11", "--out", out)).toBe(2);
-    expect(io.stderr).toContain(`--k 11 exceeds the 10 vectors in ${b}`);
+    expect(io.stderr).toContain(`--k 11 exceeds the 10 vectors in --base ${b}`);
 
     io.stderr = "";
     const missing = join(dir, "missing.fvecs");

@@ -394,3 +394,30 @@ describe("search", () => {
     }
   });
 });
+
+describe("offer with positional arguments", () => {
+  it("says it takes one object instead of failing with a raw TypeError", () => {
+    const m = memoryWith("all", { items: 4 });
+    const key = Float32Array.from([1, 2, 3, 4]);
+    const call =
+      (...args: unknown[]) =>
+      () =>
+        (m.offer as (...a: unknown[]) => unknown)(...args);
+    for (const [args, what] of [
+      [[key, 1, "upstream"], "a Float32Array"],
+      [[undefined], "undefined"],
+      [[3, 1], "the number 3"],
+      [[[1, 2, 3, 4], 0, "feedback"], "an array"],
+    ] as const) {
+      let err: unknown;
+      try {
+        call(...args)();
+      } catch (e) {
+        err = e;
+      }
+      expect(isMammalsError(err, "INVALID_ARGUMENT"), String(err)).toBe(true);
+      expect((err as Error).message).toBe(`offer takes one object {key, label, source}; got ${what} first`);
+    }
+    expect(m.size).toBe(0);
+  });
+});

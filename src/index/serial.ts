@@ -107,7 +107,9 @@ export function decodeIndex(bytes: Uint8Array): {
         "BAD_FILE",
         `index snapshot: truncated; section ${s.name} needs ${byteLength} bytes at offset ${at}, file has ${bytes.length}`,
       );
-    const copy = bytes.slice(at, at + byteLength);
+    // Uint8Array's own slice: on a Node Buffer (readFileSync) `slice` is a view into the shared
+    // pool, so `copy.buffer` at offset 0 would be other bytes.
+    const copy = Uint8Array.prototype.slice.call(bytes, at, at + byteLength);
     sections[s.name] = new Ctor(copy.buffer, 0, s.length);
     at += pad8(byteLength);
   }

@@ -3,9 +3,10 @@
  * every index spec given, the native hnsw included, one result per index and parameter setting;
  * graph specs (hnsw, hnsw-ts) without efSearch sweep it. Exact ground truth is cached on disk, keyed by the data.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { splitSpec } from "../core/spec.js";
+import { writeFileAtomic } from "../data/atomic-write.node.js";
 import { loadDataset } from "../data/datasets.node.js";
 import type { Dataset } from "../data/types.js";
 import { type BenchResult, type GroundTruth, groundTruth, scorePass, timedBuild } from "../index/evaluate.js";
@@ -68,7 +69,8 @@ function cachedGroundTruth(
   const gt = groundTruth(base, queries, dim, BENCH_K, progressCounter(onProgress, nq, "ground truth (flat)"));
   if (file && cacheDir) {
     mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(file, JSON.stringify({ ids: Array.from(gt.ids), distances: Array.from(gt.distances) }));
+    // Atomic: an interrupted run never leaves a truncated cache that the next run would parse.
+    writeFileAtomic(file, JSON.stringify({ ids: Array.from(gt.ids), distances: Array.from(gt.distances) }));
   }
   return gt;
 }

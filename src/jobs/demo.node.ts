@@ -3,8 +3,9 @@
  * from the trained-model cache (trained on first use), the streams played through every system
  * (demo.ts `runDemo`) and the HTML report written (demo-report.ts).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { checkOutputDir, cleanStaleTempFiles, writeFileAtomic } from "../data/atomic-write.node.js";
 import { loadDataset } from "../data/datasets.node.js";
 import type { Dataset } from "../data/types.js";
 import { type DemoOptions, type DemoRow, type DemoRun, demoClasses, runDemo } from "./demo.js";
@@ -53,6 +54,12 @@ export interface DemoJobResult {
 
 export async function runDemoJob(o: DemoJobOptions, hooks: DemoJobHooks = {}): Promise<DemoJobResult> {
   const { onProgress, log } = hooks;
+  // Both directories checked before the dataset is loaded and models trained: a file in the way
+  // fails in milliseconds, not as an EEXIST after the whole run.
+  checkOutputDir(o.outDir, { label: "--out" });
+  checkOutputDir(o.cacheDir, { label: "--cache" });
+  // Temporary model files of killed runs (their process gone) are removed before new ones are made.
+  cleanStaleTempFiles(o.cacheDir);
   const dataset = loadDataset(o.dataset, { dataDir: o.dataDir });
   const { mix, unseen } = demoClasses(dataset);
   log?.(
@@ -74,9 +81,10 @@ export async function runDemoJob(o: DemoJobOptions, hooks: DemoJobHooks = {}): P
   const outDir = resolve(o.outDir);
   mkdirSync(outDir, { recursive: true });
   const reportPath = join(outDir, "index.html");
-  writeFileSync(
+  writeFileAtomic(
     reportPath,
     demoReportHtml(runs, { dataset: dataset.name, small: small.model.spec, cloud: cloud.model.spec, unseen }),
+    { label: "--out" },
   );
   return { dataset, mix, unseen, small, cloud, runs, rows: runs.map((r) => r.row), seconds, reportPath };
 }

@@ -1,6 +1,5 @@
 /** The ONNX export use case with files: a mammals model file in, an ONNX file out (export-onnx.ts). */
-import { statSync, writeFileSync } from "node:fs";
-import { fail, MammalsError } from "../core/errors.js";
+import { checkOutputPath, writeFileAtomic } from "../data/atomic-write.node.js";
 import { readModelFile } from "../models/io/files.node.js";
 import { ONNX_OPSET } from "../models/io/onnx-export.js";
 import { onnxBytesOf } from "./export-onnx.js";
@@ -25,17 +24,11 @@ export interface ExportOnnxResult {
 }
 
 export function runExportOnnx(o: ExportOnnxOptions): ExportOnnxResult {
+  checkOutputPath(o.out, { label: "--out" });
   const model = readModelFile(o.input);
   const { bytes, layers } = onnxBytesOf(model);
-  try {
-    if (statSync(o.out, { throwIfNoEntry: false })?.isDirectory())
-      fail("BAD_FILE", `${o.out}: is a directory`);
-    writeFileSync(o.out, bytes);
-  } catch (e) {
-    // Node's file errors (ENOENT, EACCES...) become BAD_FILE naming the path; ours pass through.
-    if (e instanceof MammalsError || (e as { code?: string }).code === undefined) throw e;
-    fail("BAD_FILE", `${o.out}: cannot write the ONNX file (${(e as Error).message})`);
-  }
+  // Atomic: a full disk or a crash keeps the previous ONNX file instead of a truncated one.
+  writeFileAtomic(o.out, bytes, { label: "--out" });
   return {
     model: model.spec,
     out: o.out,

@@ -2,11 +2,10 @@
  * The on-device fine-tuning use case with files: a trained model file, update schemes compared on a
  * shifted dataset (finetune.ts `compareUpdateSchemes`), the fine-tuned model optionally written.
  */
-import { writeFileSync } from "node:fs";
 import { fail } from "../core/errors.js";
+import { checkOutputPath } from "../data/atomic-write.node.js";
 import { loadDataset } from "../data/datasets.node.js";
-import { readModelFile } from "../models/io/files.node.js";
-import { saveModel } from "../models/registry.js";
+import { readModelFile, writeModelFile } from "../models/io/files.node.js";
 import type { Model } from "../models/types.js";
 import {
   checkSchemeCount,
@@ -30,6 +29,7 @@ export interface FinetuneJobOptions extends FinetuneSettings {
 export function runFinetune(o: FinetuneJobOptions, onProgress?: OnProgress): FinetuneComparison {
   // Before loading anything: a flag mistake should fail in milliseconds.
   checkSchemeCount(o.schemes, o.out !== undefined);
+  if (o.out !== undefined) checkOutputPath(o.out, { label: "--out" });
   const ds = loadDataset(o.dataset, { dataDir: o.dataDir });
   const load = (): Model => {
     const m = readModelFile(o.input);
@@ -43,6 +43,6 @@ export function runFinetune(o: FinetuneJobOptions, onProgress?: OnProgress): Fin
   const out = o.out;
   return compareUpdateSchemes(load, ds, o, {
     onProgress,
-    save: out === undefined ? undefined : (model) => writeFileSync(out, saveModel(model)),
+    save: out === undefined ? undefined : (model) => void writeModelFile(out, model),
   });
 }

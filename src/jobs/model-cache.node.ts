@@ -1,17 +1,19 @@
 /**
  * Trained models kept between runs: `obtainModel` loads a model from the cache directory when one
  * trained with the same spec, dataset, excluded classes and seed is there, and otherwise trains it
- * (reporting progress) and stores it. Files are written to a temporary name and renamed, so an
- * interrupted run never leaves a half-written model behind to be loaded later.
+ * (reporting progress) and stores it. Files are written atomically (data/atomic-write.node.ts), so an
+ * interrupted run or a full disk never leaves a half-written model behind to be loaded later, nor
+ * a temporary file, and the previously cached model stays intact.
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import type { AtomicWriteOptions } from "../data/atomic-write.node.js";
 import type { Dataset } from "../data/types.js";
 import { takeRows } from "../data/types.js";
 import { accuracy } from "../models/evaluate.js";
-import { readModelFile } from "../models/io/files.node.js";
+import { readModelFile, writeModelFile } from "../models/io/files.node.js";
 import "../models/all.js";
-import { parseModelSpec, saveModel, trainModel } from "../models/registry.js";
+import { parseModelSpec, trainModel } from "../models/registry.js";
 import type { Model } from "../models/types.js";
 import type { OnProgress } from "./progress.js";
 
@@ -26,6 +28,8 @@ export interface ObtainModelOptions {
   log?: (line: string) => void;
   /** Training rows done in the current epoch (phase "train SPEC", note "epoch N"). */
   onProgress?: OnProgress;
+  /** System calls of the cache write, replaced by fault-injection tests (a full disk). */
+  io?: AtomicWriteOptions["io"];
 }
 
 export interface ObtainedModel {
@@ -66,9 +70,7 @@ export async function obtainModel(o: ObtainModelOptions): Promise<ObtainedModel>
   });
   const seconds = (performance.now() - t0) / 1000;
   mkdirSync(o.cacheDir, { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, saveModel(model));
-  renameSync(tmp, path);
+  writeModelFile(path, model, { label: "--cache", io: o.io });
   return {
     model,
     testAccuracy: accuracy(model, o.dataset.test),

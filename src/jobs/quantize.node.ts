@@ -3,6 +3,7 @@
  * it (quantize.ts `quantizeAndCompare`) and written as a model file.
  */
 import { fail } from "../core/errors.js";
+import { checkOutputPath } from "../data/atomic-write.node.js";
 import { loadDataset } from "../data/datasets.node.js";
 import { readModelFile, writeModelFile } from "../models/io/files.node.js";
 import type { OnProgress } from "./progress.js";
@@ -23,6 +24,8 @@ export interface QuantizeJobOptions extends QuantizeSettings {
 export type QuantizeJobResult = { in: string; out: string } & QuantizeComparison & { fileBytes: number };
 
 export function runQuantize(o: QuantizeJobOptions, onProgress?: OnProgress): QuantizeJobResult {
+  // Before calibration and the accuracy runs: a bad --out fails in milliseconds.
+  checkOutputPath(o.output, { label: "--out" });
   const model = readModelFile(o.input);
   const ds = loadDataset(o.dataset, { dataDir: o.dataDir });
   if (ds.train.dim !== model.inputDim)

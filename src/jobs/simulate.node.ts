@@ -4,7 +4,7 @@
  * runs every policy over it in one pass; `writeSimulationReports` writes the JSON, CSV, SVG and
  * HTML reports of a run.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadCatalog } from "../caching/catalog.node.js";
 import { createCostModel } from "../caching/cost.js";
@@ -12,6 +12,7 @@ import { runningCostSvg, seriesCsv, simulationHtml } from "../caching/report.js"
 import { openTraceFile } from "../caching/trace-file.node.js";
 import { generateTrace, isGeneratorSpec, type Trace } from "../caching/traces.js";
 import type { Catalog } from "../caching/types.js";
+import { checkOutputDir, writeFileAtomic } from "../data/atomic-write.node.js";
 import type { OnProgress } from "./progress.js";
 import { checkCapacity, parseCapacity, type SimulationRun, simulateCatalog } from "./simulate.js";
 
@@ -36,21 +37,28 @@ export interface SimulationOptions {
   seed: number;
   /** Directory searched first for dataset files. */
   dataDir?: string;
+  /** Where the reports will go: checked before the run, so a bad directory fails in milliseconds. */
+  outDir?: string;
+  /** Replay a trace file on a catalog other than the one it was generated over. */
+  force?: boolean;
 }
 
 /** A generator spec makes a trace over the catalog; anything else is a trace file. */
-export function openTrace(spec: string, catalog: Catalog): Trace {
-  return isGeneratorSpec(spec) ? generateTrace(spec, catalog) : openTraceFile(spec, catalog);
+export function openTrace(spec: string, catalog: Catalog, options: { force?: boolean } = {}): Trace {
+  return isGeneratorSpec(spec)
+    ? generateTrace(spec, catalog)
+    : openTraceFile(spec, catalog, { force: options.force });
 }
 
 export function runSimulation(o: SimulationOptions, onProgress?: OnProgress): SimulationRun {
   // The cost model first: a bad --cr/--cf/--approx fails before the catalog is loaded; the
   // capacity is checked before the trace is opened.
+  if (o.outDir !== undefined) checkOutputDir(o.outDir, { label: "--out" });
   const cost = createCostModel({ k: o.k, cf: o.cf, cr: o.cr, approx: o.approx });
   const catalog = loadCatalog(o.catalog, { index: o.index, dataDir: o.dataDir });
   const capacity = parseCapacity(o.capacity, catalog.n);
   checkCapacity(capacity, cost.k);
-  const trace = openTrace(o.trace, catalog);
+  const trace = openTrace(o.trace, catalog, { force: o.force });
   return simulateCatalog(
     { catalog, cost, capacity, trace, policies: o.policies, seed: o.seed, neighbours: o.neighbours },
     onProgress,
@@ -62,6 +70,7 @@ export function runSimulation(o: SimulationOptions, onProgress?: OnProgress): Si
  * running-cost.svg and report.html into `dir` (created if missing); returns the paths written.
  */
 export function writeSimulationReports(dir: string, run: SimulationRun, command: string): string[] {
+  checkOutputDir(dir, { label: "--out" });
   mkdirSync(dir, { recursive: true });
   const files: Array<[string, string]> = [
     ["results.json", `${JSON.stringify({ ...run.result, capacity: run.capacity, command }, null, 1)}\n`],
@@ -71,7 +80,8 @@ export function writeSimulationReports(dir: string, run: SimulationRun, command:
   ];
   return files.map(([name, text]) => {
     const path = join(dir, name);
-    writeFileSync(path, text);
+    // Each report atomic: a full disk keeps the previous run's file rather than a truncated one.
+    writeFileAtomic(path, text, { label: "--out" });
     return path;
   });
 }

@@ -7,6 +7,7 @@ import { writeTraceFile } from "../caching/trace-file.node.js";
 import type { TraceEncoding } from "../caching/trace-format.js";
 import { generateTrace, type TraceInfo } from "../caching/traces.js";
 import { fail } from "../core/errors.js";
+import { checkOutputPath } from "../data/atomic-write.node.js";
 
 export interface TraceGenOptions {
   /** Catalog spec the requests are drawn from. */
@@ -37,9 +38,12 @@ export function seededGeneratorSpec(gen: string, seed: number | undefined): stri
 }
 
 export function runTraceGen(o: TraceGenOptions): TraceGenResult {
+  // Before loading the catalog and generating: a bad --out fails in milliseconds.
+  checkOutputPath(o.out, { label: "--out" });
   const catalog = loadCatalog(o.catalog, { index: "flat", dataDir: o.dataDir });
   const trace = generateTrace(seededGeneratorSpec(o.gen, o.seed), catalog);
   const t0 = performance.now();
-  writeTraceFile(o.out, trace, o.encoding);
+  // The catalog goes along so its fingerprint is recorded and a replay on another one is refused.
+  writeTraceFile(o.out, trace, o.encoding, { catalog });
   return { file: o.out, ...trace.info, seconds: (performance.now() - t0) / 1000 };
 }

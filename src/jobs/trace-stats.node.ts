@@ -15,6 +15,8 @@ export interface TraceStatsFileOptions {
   sample: number;
   /** Directory searched first for dataset files. */
   dataDir?: string;
+  /** Describe the trace over a catalog other than the one it was generated over. */
+  force?: boolean;
 }
 
 export interface TraceStatsFileResult {
@@ -27,7 +29,7 @@ export function runTraceStats(o: TraceStatsFileOptions, onProgress?: OnProgress)
   const { encoding, info } = peekTraceFile(o.file);
   const spec = o.catalog ?? info.catalog;
   const catalog = spec ? loadCatalog(spec, { dataDir: o.dataDir }) : undefined;
-  const trace = openTraceFile(o.file, catalog);
+  const trace = openTraceFile(o.file, catalog, { force: o.force });
   const stats = traceStats(trace, { file: o.file, encoding, catalog, sample: o.sample }, onProgress);
   return { stats, catalog: spec };
 }

@@ -2,9 +2,7 @@
  * The training use case with files: a dataset by name or IDX directory, a model trained and
  * measured (train.ts `trainAndMeasure`), written as a mammals model file.
  */
-import { existsSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fail } from "../core/errors.js";
+import { checkOutputPath } from "../data/atomic-write.node.js";
 import { loadDataset } from "../data/datasets.node.js";
 import type { TrainOptions } from "../models/engine/trainer.js";
 import { writeModelFile } from "../models/io/files.node.js";
@@ -46,9 +44,7 @@ export interface TrainJobResult {
 export function runTrain(o: TrainJobOptions, onProgress?: OnProgress): TrainJobResult {
   const spec = parseModelSpec(o.model).spec;
   // Fail before the (long) training, not after it.
-  const outDir = dirname(resolve(o.out));
-  if (!existsSync(outDir) || !statSync(outDir).isDirectory())
-    fail("BAD_FILE", `--out ${o.out}: directory ${outDir} does not exist`);
+  checkOutputPath(o.out, { label: "--out" });
   const ds = loadDataset(o.dataset, { dataDir: o.dataDir });
   const { model, report, testAccuracy, usPerExample } = trainAndMeasure(spec, ds, o.train ?? {}, onProgress);
   const fileBytes = writeModelFile(o.out, model);

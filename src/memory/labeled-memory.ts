@@ -268,6 +268,10 @@ export class LabeledMemory {
 
   /** Offers a labeled example; the policy decides. Bad input changes nothing. */
   offer(o: AdmissionOffer): OfferResult {
+    // Called as offer(key, label, source) the first argument is the vector: say how to call it
+    // instead of failing inside on a missing field (or a raw TypeError on undefined).
+    if (o === null || typeof o !== "object" || ArrayBuffer.isView(o) || Array.isArray(o))
+      fail("INVALID_ARGUMENT", `offer takes one object {key, label, source}; got ${describeFirst(o)} first`);
     checkVector(o.key, this.dim, "memory key");
     check(
       Number.isInteger(o.label) && o.label >= 0 && o.label < this.numClasses,
@@ -415,4 +419,13 @@ function growSlots(old: MemorySlots, n: number): MemorySlots {
   s.lastUsedAt.set(old.lastUsedAt);
   s.uses.set(old.uses);
   return s;
+}
+
+/** How an unexpected first argument reads in a message: "a Float32Array", "the number 3", "null". */
+function describeFirst(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "object") return "an object";
+  return `the ${typeof v} ${JSON.stringify(v)}`;
 }

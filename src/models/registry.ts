@@ -9,89 +9,48 @@
  * through {@link loadModel}.
  */
 import { fail } from "../core/errors.js";
-import { Registry } from "../core/registry.js";
 import type { LabeledSplit } from "../data/types.js";
-import { runTraining, type TrainingTask, type TrainOptions, type TrainReport } from "./engine/trainer.js";
-import { logregFamily, mlpFamily } from "./families/mlp.js";
-import { decodeModelFile, encodeModelFile, type ModelFile, type StorableModel } from "./io/format.js";
+import { runTraining, type TrainOptions, type TrainReport } from "./engine/trainer.js";
+import { registerBuiltinModelFamilies } from "./families/all.js";
+import {
+  registerModelFamily as addModelFamily,
+  getModelFamily as getRegisteredFamily,
+  isStorable,
+  isTrainingTask,
+  type ModelFamily,
+  type ModelShape,
+  modelFamilies,
+  type ParsedModelSpec,
+  parseModelSpec as parseRegisteredSpec,
+} from "./family-registry.js";
+import { decodeModelFile, encodeModelFile } from "./io/format.js";
 import type { Model } from "./types.js";
 
-export interface ModelShape {
-  inputDim: number;
-  numClasses: number;
-}
+export {
+  isStorable,
+  isTrainingTask,
+  type ModelContext,
+  type ModelFamily,
+  type ModelFamilyExtra,
+  type ModelShape,
+  modelFamilies,
+  type ParsedModelSpec,
+} from "./family-registry.js";
 
-export interface ModelFamily<P = unknown> {
-  /** Lower-case name, the part of the spec before ":" and the `family` field of its files. */
-  readonly name: string;
-  /** One line for `--help`. */
-  readonly summary?: string;
-  /** Example specs, for `--help`. */
-  readonly examples?: readonly string[];
-  /** Parses the text after "name:" ("" when there is none); throws a typed error when bad. */
-  parse(rest: string): P;
-  /** The canonical spec string of these params (e.g. "mlp:256,128"); default: the spec as given, name lower-cased. */
-  format?(params: P): string;
-  /** A new model with freshly initialised weights; all randomness from `seed`. */
-  create(params: P, shape: ModelShape, seed: number): Model;
-  /** Trains a model made by `create`. Default: {@link runTraining}, which needs the model to be a TrainingTask. */
-  train?(model: Model, data: LabeledSplit, options: Partial<TrainOptions>): TrainReport;
-  /** Rebuilds a model from a file whose header names this family. */
-  load(file: ModelFile): Model;
-}
-
-/** What a family's registry entry gets besides its parsed parameters. */
-export interface ModelContext {
-  shape: ModelShape;
-  seed: number;
-}
-
-/** What a model family's registry entry adds: the family itself (training and loading go through it). */
-export interface ModelFamilyExtra {
-  family: ModelFamily<unknown>;
-}
-
-/** The registry of model families; {@link registerModelFamily} adds one. */
-export const modelFamilies = new Registry<ModelContext, Model, ModelFamilyExtra>("model family");
-
-/** Adds a family; registering a second family under an existing name is an error. */
+/** Adds a family; registering a second family under an existing name (built-ins included) is an error. */
 export function registerModelFamily<P>(family: ModelFamily<P>): void {
-  const name = family.name.toLowerCase();
-  modelFamilies.register({
-    name,
-    summary: family.summary ?? "",
-    params: {},
-    examples: family.examples,
-    // A family parses its own text (widths, nested specs), so there is no key=value schema here.
-    parse: (rest) => family.parse(rest.trim()),
-    format: (p, rest) => {
-      if (!family.format) return rest.trim();
-      const spec = family.format(p);
-      if (spec === name) return "";
-      if (!spec.startsWith(`${name}:`))
-        fail("STATE", `model family ${name}: format gave "${spec}"; expected "${name}" or "${name}:..."`);
-      return spec.slice(name.length + 1);
-    },
-    create: (p, { shape, seed }) => family.create(p, shape, seed),
-    family: family as ModelFamily<unknown>,
-  });
+  registerBuiltinModelFamilies();
+  addModelFamily(family);
 }
 
 export function getModelFamily(name: string): ModelFamily<unknown> {
-  return modelFamilies.get(name).family;
-}
-
-export interface ParsedModelSpec {
-  family: ModelFamily<unknown>;
-  params: unknown;
-  /** Canonical form. */
-  spec: string;
+  registerBuiltinModelFamilies();
+  return getRegisteredFamily(name);
 }
 
 export function parseModelSpec(spec: string): ParsedModelSpec {
-  if (typeof spec !== "string") fail("INVALID_ARGUMENT", `model spec: expected a string, got ${typeof spec}`);
-  const { entry, params, canonical } = modelFamilies.parse(spec);
-  return { family: entry.family, params, spec: canonical };
+  registerBuiltinModelFamilies();
+  return parseRegisteredSpec(spec);
 }
 
 export function createModel(spec: string, shape: ModelShape, seed = 1): Model {
@@ -114,17 +73,6 @@ export function trainModel(
   return { model, report: runTraining(model, data, options) };
 }
 
-export function isTrainingTask(m: unknown): m is TrainingTask {
-  const t = m as TrainingTask;
-  return (
-    typeof t?.lossAndGrad === "function" && typeof t.params === "function" && typeof t.evaluate === "function"
-  );
-}
-
-export function isStorable(m: unknown): m is StorableModel {
-  return typeof (m as StorableModel)?.toModelFile === "function";
-}
-
 /** Encodes a model in the model file format (see format.ts). */
 export function saveModel(model: Model): Uint8Array {
   if (!isStorable(model))
@@ -134,6 +82,7 @@ export function saveModel(model: Model): Uint8Array {
 
 /** Decodes a model file and rebuilds the model through its family. */
 export function loadModel(bytes: Uint8Array, source = "model file"): Model {
+  registerBuiltinModelFamilies();
   const file = decodeModelFile(bytes, source);
   if (!modelFamilies.has(file.family))
     fail(
@@ -156,11 +105,13 @@ export function loadModel(bytes: Uint8Array, source = "model file"): Model {
 
 /** The registry's description of every family (summary and examples), as lines for `--help`. */
 export function describeModelFamilies(): string[] {
+  registerBuiltinModelFamilies();
   return modelFamilies
     .describe()
     .split("\n")
     .filter((line) => line !== "");
 }
 
-registerModelFamily(logregFamily);
-registerModelFamily(mlpFamily);
+// Node and a bundle that keeps this module register everything at import; the functions above
+// also call it, so a bundler dropping this statement cannot lose a family.
+registerBuiltinModelFamilies();

@@ -2,9 +2,10 @@
  * `mammals knn`: flags -> src/jobs/knn.node.ts `runKnn` (one index over the base vectors, every
  * query answered one at a time, neighbour ids written as .ivecs) -> a table or JSON.
  */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { table } from "../../core/format.js";
 import { parseMetric } from "../../core/vectors.js";
+import { VECTOR_FORMATS, type VectorFormat } from "../../data/vector-formats.js";
 import { describeIndexKinds } from "../../index/factory.node.js";
 import { runKnn } from "../../jobs/knn.node.js";
 import { parseInteger, parseSeed } from "../../jobs/parse.js";
@@ -24,8 +25,20 @@ export function register(program: Command): void {
       "--base <file>",
       "base vectors: .fvecs .ivecs .bvecs .npy .csv or IDX (*-ubyte), optionally .gz",
     )
-    .requiredOption("--queries <file>", "query vectors, same formats; same dimension as --base")
-    .requiredOption("--out <file.ivecs>", "where the neighbour ids go: one record of k ids per query")
+    .requiredOption(
+      "--queries <file>",
+      "query vectors, same formats; same dimension as --base; - reads standard input (needs --format)",
+    )
+    .addOption(
+      new Option(
+        "--format <fmt>",
+        "format of --base or --queries given as - (standard input has no name)",
+      ).choices(VECTOR_FORMATS),
+    )
+    .requiredOption(
+      "--out <file.ivecs>",
+      "where the neighbour ids go: one record of k ids per query; - writes the .ivecs to standard output",
+    )
     .option("--k <k>", "neighbours per query (1 <= k <= base rows)", "10")
     .option("--index <spec>", "index spec, e.g. flat, flat-i8:rerank=40, hnsw:M=16,efSearch=64", "flat")
     .option("--metric <m>", "l2 (squared Euclidean), ip (inner product) or cos (cosine)", "l2")
@@ -44,6 +57,7 @@ export function register(program: Command): void {
       `\nIndex kinds:\n  ${describeIndexKinds().join("\n  ")}\n\nExamples:\n` +
         "  mammals knn --base sift_base.fvecs --queries sift_query.fvecs --k 100 --out gt.ivecs\n" +
         "  mammals knn --base train.npy --queries test.npy --index hnsw:M=32,efSearch=128 --out nn.ivecs --json\n" +
+        "  produce-queries | mammals knn --base base.fvecs --queries - --format fvecs --out - > nn.ivecs\n" +
         "  mammals knn --base /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz \\\n" +
         "              --queries /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --out fm.ivecs",
     )
@@ -56,8 +70,18 @@ export function register(program: Command): void {
         index: opts.index,
         out: opts.out,
         metric: parseMetric(opts.metric),
+        format: opts.format as VectorFormat | undefined,
       };
       const { summary: s } = await withProgress((onProgress) => runKnn(options, onProgress));
+      // With --out -, stdout carries the .ivecs bytes; the report goes to stderr so they stay intact.
+      if (opts.out === "-") {
+        process.stderr.write(
+          opts.json
+            ? `${JSON.stringify(s)}\n`
+            : `${s.queries} x ${s.k} neighbour ids written to standard output (${s.index}, ${Math.round(s.qps)} QPS)\n`,
+        );
+        return;
+      }
       if (opts.json) return printJson(s);
       print(
         `${table(

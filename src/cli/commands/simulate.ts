@@ -48,14 +48,22 @@ export function register(program: Command): void {
     )
     .addOption(seedFlag("seed of every policy's random choices"))
     .addOption(dataFlag())
-    .option("--out <dir>", "write results.json, running-cost.csv, running-cost.svg and report.html here")
+    .option(
+      "--out <dir>",
+      "write results.json, running-cost.csv, running-cost.svg and report.html here (checked before the run)",
+    )
+    .option(
+      "--force",
+      "replay a trace file on a catalog other than the one it was generated over (its fingerprint differs)",
+    )
     .addOption(jsonFlag())
     .addHelpText(
       "after",
       "\nExamples:\n" +
         "  mammals simulate --catalog gauss:n=2000,dim=8 --trace irm:alpha=0.9,count=100000 --policies lru,sim-lru,qlru-dc:q=0.05 --capacity 1% --cr 1\n" +
         "  mammals simulate --catalog fashion-mnist --trace irm:count=1000000 --policies sim-lru --capacity 1% --cr 4 --out out/sim\n" +
-        "  mammals simulate --catalog sift_base.fvecs --trace sift_query.fvecs --policies lru,sim-lru --capacity 1000 --k 10 --cf 100 --json",
+        "  mammals simulate --catalog sift_base.fvecs --trace sift_query.fvecs --policies lru,sim-lru --capacity 1000 --k 10 --cf 100 --json\n" +
+        "  mammals simulate --catalog gauss:n=2000,dim=8,seed=2 --trace made-over-seed-1.trace --force --policies lru --capacity 1%",
     )
     .action(async (opts) => {
       const run = await withProgress((onProgress) =>
@@ -73,6 +81,8 @@ export function register(program: Command): void {
             neighbours: parseInteger(opts.neighbours, "--neighbours", 0),
             seed: parseSeed(opts.seed),
             dataDir: opts.data,
+            outDir: opts.out,
+            force: opts.force === true,
           },
           onProgress,
         ),

@@ -68,11 +68,16 @@ export function register(program: Command): void {
       "catalog for nearest-object distances (default: the one a generated trace names)",
     )
     .option("--sample <n>", "requests whose nearest catalog object is looked up", "1000")
+    .option(
+      "--force",
+      "use --catalog even when it is not the catalog the trace was generated over (fingerprint differs)",
+    )
     .addOption(dataFlag())
     .addOption(jsonFlag())
     .addHelpText(
       "after",
-      "\nExamples:\n  mammals trace stats fashion-irm.trace\n  mammals trace stats queries.fvecs --catalog base.fvecs --sample 200 --json",
+      "\nExamples:\n  mammals trace stats fashion-irm.trace\n  mammals trace stats queries.fvecs --catalog base.fvecs --sample 200 --json\n" +
+        "  mammals trace stats mnist.trace --catalog fashion-mnist --force",
     )
     .action(async (file: string, opts) => {
       const { stats, catalog } = await withProgress((onProgress) =>
@@ -82,6 +87,7 @@ export function register(program: Command): void {
             catalog: opts.catalog,
             sample: parseInteger(opts.sample, "--sample", 0),
             dataDir: opts.data,
+            force: opts.force === true,
           },
           onProgress,
         ),

@@ -9,8 +9,8 @@ import { checkMemoryBudget } from "../../core/memory-budget.js";
 import { Rng } from "../../core/rng.js";
 import { Dense, type Layer, ReLU } from "../engine/layers.js";
 import { Sequential } from "../engine/network.js";
+import type { ModelFamily, ModelShape } from "../family-registry.js";
 import { type ModelFile, tensorOf } from "../io/format.js";
-import type { ModelFamily, ModelShape } from "../registry.js";
 
 /** Widest hidden layer accepted (guards against typos such as "mlp:2560000"). */
 export const MAX_WIDTH = 65536;

@@ -26,8 +26,8 @@ import { Dense, type Layer, type Param, ReLU } from "../engine/layers.js";
 import { argmax, Sequential } from "../engine/network.js";
 import { softCrossEntropy, softmaxCrossEntropy, softmaxRows } from "../engine/softmax.js";
 import { runTraining, type TrainingTask } from "../engine/trainer.js";
+import type { ModelFamily, ModelShape } from "../family-registry.js";
 import { type ModelFile, tensorOf } from "../io/format.js";
-import { type ModelFamily, type ModelShape, registerModelFamily } from "../registry.js";
 import { buildMlp } from "./mlp.js";
 import {
   HYPERPLANE_KINDS,
@@ -371,5 +371,3 @@ export const projectionFamily: ModelFamily<ProjectionParams> = {
   },
   load: loadProjectionNet,
 };
-
-registerModelFamily(projectionFamily);

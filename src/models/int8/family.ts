@@ -9,22 +9,20 @@ import { check, fail } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import type { LabeledSplit } from "../../data/types.js";
 import { Sequential } from "../engine/network.js";
-import { LshProjection, ProjectionNet } from "../families/projection-net.js";
-import type { ModelFile, StorableModel } from "../io/format.js";
-import { QuantizedNetwork } from "./network.js";
-import type { CalibrationOptions } from "./quantize.js";
-import { stackFromFile } from "./stack.js";
-import "../families/projection.js";
 import { runTraining } from "../engine/trainer.js";
+import { LshProjection, ProjectionNet } from "../families/projection-net.js";
 import {
   isTrainingTask,
   type ModelFamily,
   type ParsedModelSpec,
   parseModelSpec,
-  registerModelFamily,
-} from "../registry.js";
+} from "../family-registry.js";
+import type { ModelFile, StorableModel } from "../io/format.js";
 import type { Model } from "../types.js";
+import { QuantizedNetwork } from "./network.js";
 import { QuantizedProjectionNet } from "./projection-net.js";
+import type { CalibrationOptions } from "./quantize.js";
+import { stackFromFile } from "./stack.js";
 
 /** Calibration rows drawn from the training split by default. */
 export const DEFAULT_CALIBRATION_ROWS = 2000;
@@ -199,5 +197,3 @@ export const int8Family: ModelFamily<ParsedModelSpec> = {
     return new QuantizedNetwork(stackFromFile(file, dims), { kind: template.kind, spec: template.spec });
   },
 };
-
-registerModelFamily(int8Family);

@@ -164,8 +164,11 @@ export function encodeModelFile(file: ModelFile): Uint8Array {
 }
 
 /** Parses and validates a model file; tensors are fresh copies, safe to keep and mutate. */
-export function decodeModelFile(bytes: Uint8Array, source = "model file"): ModelFile {
-  if (!(bytes instanceof Uint8Array)) fail("INVALID_ARGUMENT", `${source}: expected bytes (Uint8Array)`);
+export function decodeModelFile(input: Uint8Array, source = "model file"): ModelFile {
+  if (!(input instanceof Uint8Array)) fail("INVALID_ARGUMENT", `${source}: expected bytes (Uint8Array)`);
+  // A plain Uint8Array view of the same bytes: a Node Buffer's `slice` returns a view into Node's
+  // shared pool instead of a copy, so the tensor copies below would read from the wrong offset.
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const bad = (msg: string): never => fail("BAD_FILE", `${source}: ${msg}`);
   let magic = "";
   for (let i = 0; i < Math.min(8, bytes.length); i++) magic += String.fromCharCode(bytes[i]);
