@@ -9,7 +9,7 @@
  * The example is the README's code block exactly as written (it is plain JavaScript apart from the
  * fence's language tag; test/readme-example.test.ts also type-checks it against the sources).
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,24 +24,38 @@ let app: string;
 let tarball: string;
 let installLog: string;
 
-/** npm with a clean environment: no inherited npm_config_* from the npm running the tests. */
-function npm(args: string[], cwd: string): { stdout: string; stderr: string; status: number | null } {
+/**
+ * npm with a clean environment: no inherited npm_config_* from the npm running the tests. Async, so
+ * that a minute of `npm pack` / `npm install` does not block the test worker's event loop (vitest's
+ * worker RPC times out when it is blocked that long).
+ */
+function npm(
+  args: string[],
+  cwd: string,
+): Promise<{ stdout: string; stderr: string; status: number | null }> {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_")),
   );
-  const r = spawnSync("npm", args, { cwd, env, encoding: "utf8", timeout: 300_000 });
-  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+  return new Promise((resolve) => {
+    execFile(
+      "npm",
+      args,
+      { cwd, env, encoding: "utf8", timeout: 300_000, maxBuffer: 64 << 20 },
+      (e, stdout, stderr) =>
+        resolve({ stdout, stderr, status: e ? (((e as { code?: unknown }).code as number | null) ?? 1) : 0 }),
+    );
+  });
 }
 
 function node(args: string[]): string {
   return execFileSync(process.execPath, args, { cwd: app, encoding: "utf8", timeout: 120_000 });
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "mammals-install-"));
   app = join(work, "app");
   // `npm pack` runs the prepare script (the build), as `npm publish` would.
-  const pack = npm(["pack", "--json", "--pack-destination", work], ROOT);
+  const pack = await npm(["pack", "--json", "--pack-destination", work], ROOT);
   expect(pack.status, pack.stderr).toBe(0);
   tarball = join(work, JSON.parse(pack.stdout)[0].filename);
   execFileSync("mkdir", [app]);
@@ -59,7 +73,7 @@ beforeAll(() => {
       allowScripts: { usearch: true, [`file:${tarball}`]: false },
     }),
   );
-  let install = npm(["install", "--offline", "--no-audit", "--no-fund", tarball], app);
+  let install = await npm(["install", "--offline", "--no-audit", "--no-fund", tarball], app);
   if (install.status !== 0 && /ENOTCACHED/.test(install.stderr)) {
     // The npm cache holds the dependencies' tarballs (from this repository's install) but maybe
     // not their registry metadata, which resolving a tarball's ranges needs: warm it once in a
@@ -67,13 +81,13 @@ beforeAll(() => {
     const warm = join(work, "warm");
     execFileSync("mkdir", [warm]);
     writeFileSync(join(warm, "package.json"), JSON.stringify({ name: "warm", private: true }));
-    const w = npm(
+    const w = await npm(
       ["install", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund", tarball],
       warm,
     );
     expect(w.status, w.stderr).toBe(0);
     rmSync(join(app, "node_modules"), { recursive: true, force: true });
-    install = npm(["install", "--offline", "--no-audit", "--no-fund", tarball], app);
+    install = await npm(["install", "--offline", "--no-audit", "--no-fund", tarball], app);
   }
   installLog = install.stderr;
   expect(install.status, install.stderr).toBe(0);

@@ -6,8 +6,9 @@
  * guards against reading a file written by an incompatible version.
  */
 import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { fail } from "../core/errors.js";
 import type { ItemRow } from "./journal.js";
 import type { CommitBatch, Store, StoredState } from "./store.js";
@@ -53,6 +54,23 @@ interface ItemRecord {
   key: Buffer;
 }
 
+/**
+ * better-sqlite3 is an optional peer dependency (a native addon that builds on install): only a
+ * node with --data-dir needs it, so it is loaded when the first store opens, with a message that
+ * says how to get it instead of a failed import of the whole package.
+ */
+function sqlite(): typeof Database {
+  try {
+    return createRequire(import.meta.url)("better-sqlite3") as typeof Database;
+  } catch (e) {
+    return fail(
+      "UNSUPPORTED",
+      `a durable node (--data-dir) needs the package better-sqlite3 12.x, which could not be loaded ` +
+        `(${String((e as Error).message).split("\n")[0]}); install it with: npm install better-sqlite3@12`,
+    );
+  }
+}
+
 export class SqliteStore implements Store {
   readonly path: string;
   private readonly db: Database.Database;
@@ -61,10 +79,11 @@ export class SqliteStore implements Store {
   private readonly commitTx: (b: CommitBatch) => void;
 
   constructor(dir: string, o: SqliteStoreOptions = {}) {
+    const Sqlite = sqlite();
     mkdirSync(dir, { recursive: true });
     this.path = join(dir, DATABASE_FILE);
     try {
-      this.db = new Database(this.path);
+      this.db = new Sqlite(this.path);
       this.db.pragma("journal_mode = WAL");
       this.db.pragma(`synchronous = ${o.synchronous === "normal" ? "NORMAL" : "FULL"}`);
       this.db.exec(SCHEMA);
