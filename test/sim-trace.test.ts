@@ -13,10 +13,10 @@ import { createCachePolicy } from "../src/caching/registry.js";
 import { simulate } from "../src/caching/simulator.js";
 import { openTraceFile, peekTraceFile, writeTraceFile } from "../src/caching/trace-file.node.js";
 import {
-  CHECKSUM_PLACEHOLDER,
   encodeTraceHeader,
   sealTraceChecksum,
   TRACE_VERSION,
+  UNSEALED_CHECKSUM,
 } from "../src/caching/trace-format.js";
 import { generateTrace, rankByDistance, type Trace, ZipfSampler } from "../src/caching/traces.js";
 import { Rng } from "../src/core/rng.js";
@@ -176,7 +176,7 @@ describe("trace files", () => {
       dim: 2,
       count: 3,
       source: "t",
-      checksum: CHECKSUM_PLACEHOLDER,
+      checksum: UNSEALED_CHECKSUM,
       ...h,
     } as never);
   const cat = (...parts: Uint8Array[]) => {
@@ -228,7 +228,7 @@ describe("trace files", () => {
       catalog: catalog.name,
       catalogN: 500,
       noise: 0,
-      checksum: CHECKSUM_PLACEHOLDER,
+      checksum: UNSEALED_CHECKSUM,
     });
     const outside = bad(
       "o.trace",

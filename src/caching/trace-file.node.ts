@@ -13,7 +13,6 @@ import { warnOnce } from "../core/warnings.js";
 import { type AtomicFile, type AtomicWriteOptions, openAtomic } from "../data/atomic-write.node.js";
 import { encodeFvecs, parseFvecs } from "../data/vecs.js";
 import {
-  CHECKSUM_PLACEHOLDER,
   catalogFingerprint,
   checksumDigitsOffset,
   decodeTraceHeader,
@@ -25,6 +24,7 @@ import {
   TRACE_VERSION,
   type TraceEncoding,
   type TraceHeader,
+  UNSEALED_CHECKSUM,
 } from "./trace-format.js";
 import type { Trace, TraceInfo, TraceRequest } from "./traces.js";
 import type { Catalog } from "./types.js";
@@ -93,7 +93,7 @@ export function writeTraceFile(
             }
           : {}),
         ...(catalog ? { catalogFingerprint: catalogFingerprint(catalog) } : {}),
-        checksum: CHECKSUM_PLACEHOLDER,
+        checksum: UNSEALED_CHECKSUM,
       };
       // The CRC covers the header (with zero digits) and the body; the digits are patched in last.
       const head = encodeTraceHeader(header);

@@ -29,8 +29,8 @@ export const TRACE_MAGIC = "MMTRACE1";
 export const TRACE_VERSION = 2;
 /** Versions this reader understands. */
 export const TRACE_VERSIONS = [1, 2] as const;
-/** The checksum field as written before the CRC is known; the CRC is computed with it in place. */
-export const CHECKSUM_PLACEHOLDER = "crc32:00000000";
+/** The checksum field of an unsealed file (written before its CRC is known); the CRC is computed with it in place. */
+export const UNSEALED_CHECKSUM = "crc32:00000000";
 /** Largest request dimension accepted (4 MB a request): a corrupt header cannot claim more. */
 export const MAX_TRACE_DIM = 1 << 20;
 
@@ -143,7 +143,7 @@ export function decodeTraceHeader(
 
 /**
  * Fills in the checksum of a whole trace file held in memory (written with
- * {@link CHECKSUM_PLACEHOLDER}); returns the same bytes. Writers that stream use the same rule.
+ * {@link UNSEALED_CHECKSUM}); returns the same bytes. Writers that stream use the same rule.
  */
 export function sealTraceChecksum(file: Uint8Array): Uint8Array {
   if (file.length < 12)

@@ -34,8 +34,8 @@ export interface ProximityRule extends CombinationRule {
 
 /**
  * The rule. With a lazy radius, call `resolveRadius()` before the first prediction against a
- * non-empty memory: until then `temperature` is a placeholder, which is harmless only because an
- * empty neighbour list gives the same p_knn whatever the temperature.
+ * non-empty memory: until then `temperature` reads 1, which is harmless only because an empty
+ * neighbour list gives the same p_knn whatever the temperature.
  */
 export function createProximityRule(p: ProximityParams): ProximityRule {
   check(Number.isInteger(p.k) && p.k >= 1, () => `proximity rule: expected k >= 1, got ${p.k}`);
