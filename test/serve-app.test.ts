@@ -625,3 +625,22 @@ function argmax(p: ArrayLike<number>): number {
   for (let i = 1; i < p.length; i++) if (p[i] > p[b]) b = i;
   return b;
 }
+
+describe("CORS for pages on other origins", () => {
+  it("answers a preflight and marks answers readable by any origin (the on-device page's cloud node)", async () => {
+    const { app } = modelApp();
+    const pre = await app.request("/v1/predict", {
+      method: "OPTIONS",
+      headers: {
+        origin: "http://127.0.0.1:9999",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type,x-batch-shape",
+      },
+    });
+    expect(pre.status).toBeLessThan(300);
+    expect(pre.headers.get("access-control-allow-origin")).toBe("*");
+    expect(pre.headers.get("access-control-allow-headers")).toMatch(/x-batch-shape/);
+    const r = await app.request("/healthz", { headers: { origin: "http://127.0.0.1:9999" } });
+    expect(r.headers.get("access-control-allow-origin")).toBe("*");
+  });
+});

@@ -1,7 +1,7 @@
 /**
- * The page's optional cloud node, end to end in Chromium: the edge node's fetch handler
- * (src/web/worker/edge-app.ts, what workerd runs) served from Node on 127.0.0.1 behind a few lines
- * of node:http, set as the page's upstream URL; an input the device is unsure of is forwarded to it
+ * The page's optional cloud node, end to end in Chromium: a `mammals serve` model server (the
+ * src/serve fetch-handler app) on 127.0.0.1 behind a few lines of node:http, set as the page's
+ * upstream URL; an input the device is unsure of is forwarded to it
  * across origins (CORS) and its answer shown. Skipped, saying why, where Chromium is not installed.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -11,8 +11,10 @@ import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWebApp, SHIPPED_WEB_MODEL, serveWebApp, type WebServer } from "../src/jobs/web.node.js";
+import { loadModel } from "../src/models/registry.js";
+import { createApp } from "../src/serve/app.js";
+import { buildModelService } from "../src/serve/build.js";
 import type { PageWindow } from "../src/web/page/hooks.js";
-import { createEdgeApp } from "../src/web/worker/edge-app.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -30,7 +32,12 @@ describe.skipIf(!HAVE_CHROMIUM)("the page with a cloud node", () => {
     dir = mkdtempSync(join(tmpdir(), "mammals-web-up-"));
     await buildWebApp({ outDir: dir });
     page = await serveWebApp({ dir, port: 0 });
-    const app = createEdgeApp({ modelBytes: new Uint8Array(readFileSync(SHIPPED_WEB_MODEL)) });
+    // The cloud node is a real `mammals serve` model server (the fetch-handler app of src/serve),
+    // serving the page's own model file: it answers /v1/predict with CORS for the page's origin.
+    const service = buildModelService({
+      model: loadModel(new Uint8Array(readFileSync(SHIPPED_WEB_MODEL)), "cloud model"),
+    });
+    const app = createApp(service);
     cloud = createServer(async (req, res) => {
       cloudRequests++;
       const chunks: Buffer[] = [];

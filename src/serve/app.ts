@@ -14,6 +14,7 @@
  * status of http-errors.ts, in the one onError handler below.
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { validator } from "hono/validator";
 import { fail } from "../core/errors.js";
@@ -71,6 +72,15 @@ export function createApp(service: ServingService, o: AppOptions = {}): Hono<Env
   const logRequests = o.log !== undefined && (o.log.isLevelEnabled?.("info") ?? true);
 
   app.use(requestId());
+  // Browser pages on other origins (the on-device page of `mammals web`) use a node as their upstream.
+  app.use(
+    cors({
+      origin: "*",
+      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowHeaders: ["content-type", "authorization", "x-batch-shape"],
+      maxAge: 600,
+    }),
+  );
   app.use(async (c, next) => {
     const t0 = performance.now();
     await next();

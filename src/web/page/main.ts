@@ -11,11 +11,11 @@
  */
 import { isMammalsError } from "../../core/errors.js";
 import type { LabeledSplit } from "../../data/types.js";
+import { HttpUpstream } from "../../edge/http-upstream.js";
 import { loadModel } from "../../models/registry.js";
 import type { Model } from "../../models/types.js";
 import { type DeviceAnswer, DeviceNode } from "../core/device-node.js";
 import type { FinetuneMessage, FinetuneRequest } from "../core/finetune-protocol.js";
-import { HttpUpstream } from "../core/http-upstream.js";
 import { decodeMemoryFile, encodeMemoryFile, fromBase64, type StoredExample } from "../core/memory-file.js";
 import { fromBytes, toModelInput } from "../core/preprocess.js";
 import type { BenchmarkResult, MammalsPageHooks, PageWindow } from "./hooks.js";

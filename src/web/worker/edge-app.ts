@@ -8,8 +8,8 @@
  *                                                      forwardCost, latencyMs, localMs}
  *   POST /feedback {"id": n, "label": n}            -> {correct, admitted}
  *   GET  /stats                                     -> EdgeNode.stats()
- * /predict's answer has `label` and `proba`, so this node can be the page's cloud node
- * (core/http-upstream.ts); every answer carries CORS headers for that reason.
+ * With UPSTREAM_URL it forwards to a `mammals serve` node (edge/http-upstream.ts speaks its
+ * /v1/predict); every answer carries CORS headers, so a page on another origin can call it.
  *
  * What persists where: the node (model, memory, calibration, recent requests) lives in the
  * isolate's memory, built on the first request. It survives across requests served by the same
@@ -23,11 +23,11 @@
 import { MemoryAugmentedModel } from "../../augment/memory-augmented-model.js";
 import { type ErrorCode, isMammalsError } from "../../core/errors.js";
 import { EdgeNode } from "../../edge/edge-node.js";
+import { HttpUpstream } from "../../edge/http-upstream.js";
 import { InProcessUpstream, type Upstream } from "../../edge/upstream.js";
 import { createIndex } from "../../index/factory.js";
 import { LabeledMemory } from "../../memory/labeled-memory.js";
 import { loadModel } from "../../models/registry.js";
-import { HttpUpstream } from "../core/http-upstream.js";
 
 export interface EdgeAppOptions {
   /** The small model, in the mammals model format. */
