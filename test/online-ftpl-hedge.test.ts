@@ -4,44 +4,17 @@
  * on the adversarial trace, convergence to the counting solution on a stationary trace, and the
  * `inputs` trace generator (new inputs, never catalog objects).
  */
+
 import { describe, expect, it } from "vitest";
-import { gaussVectors, makeCatalog } from "../src/caching/catalog.js";
 import { createCostModel } from "../src/caching/cost.js";
 import { type Ftpl, selectTop } from "../src/caching/policies/ftpl.js";
 import { expertSpecs, type Hedge } from "../src/caching/policies/hedge.js";
 import { cachePolicies, createCachePolicy } from "../src/caching/registry.js";
 import { simulate } from "../src/caching/simulator.js";
-import { generateTrace, registerInputSource, type Trace } from "../src/caching/traces.js";
-import type { CacheContext, Catalog, CostModel } from "../src/caching/types.js";
+import { generateTrace, registerInputSource } from "../src/caching/traces.js";
+import type { CostModel } from "../src/caching/types.js";
 import { Rng } from "../src/core/rng.js";
-
-function catalogOf(spec: string): Catalog {
-  const g = gaussVectors(spec);
-  return makeCatalog(g.canonical, g.vectors, g.dim, "flat");
-}
-
-function contextFor(
-  catalog: Catalog,
-  cost: CostModel,
-  trace: Trace,
-  capacity: number,
-  seed = 1,
-): CacheContext {
-  const offline = {
-    count: trace.info.count,
-    *requests() {
-      for (const r of trace.requests()) yield r.x;
-    },
-  };
-  return { capacity, catalog, cost, seed, offline };
-}
-
-function run(catalog: Catalog, cost: CostModel, trace: Trace, specs: string[], capacity: number) {
-  const policies = specs.map((s, i) =>
-    createCachePolicy(s, contextFor(catalog, cost, trace, capacity, 1 + i)),
-  );
-  return { result: simulate({ catalog, cost, policies, trace }), policies };
-}
+import { catalogOf, contextFor, runPolicies } from "./sim-fixtures.js";
 
 const bad = expect.objectContaining({ code: "INVALID_ARGUMENT" });
 
@@ -143,7 +116,13 @@ describe("ftpl and hedge: guarantees", () => {
     const bound: number[] = [];
     for (const T of [1000, 4000, 16000]) {
       const trace = generateTrace(`adversarial:m=${h + 1},count=${T},seed=2`, catalog);
-      const { result } = run(catalog, cost, trace, ["static-opt", `ftpl:zeta=${zeta}`, "ftpl", "lru"], h);
+      const { result } = runPolicies(
+        catalog,
+        cost,
+        trace,
+        ["static-opt", `ftpl:zeta=${zeta}`, "ftpl", "lru"],
+        h,
+      );
       const opt = result.results[0].avgCost;
       expect(opt).toBeCloseTo(1 / (h + 1), 2);
       result.results.slice(1).forEach((r, i) => {
@@ -171,7 +150,7 @@ describe("ftpl and hedge: guarantees", () => {
     const perRequest: number[] = [];
     for (const T of [2000, 8000, 32000]) {
       const trace = generateTrace(`shift:alpha=0.9,phases=4,count=${T},seed=3`, catalog);
-      const { result, policies } = run(catalog, cost, trace, ["hedge"], h);
+      const { result, policies } = runPolicies(catalog, cost, trace, ["hedge"], h);
       const hedge = policies[0] as Hedge;
       expect(hedge.eps).toBeCloseTo(Math.sqrt((8 * Math.log(2)) / T), 12);
       const own = result.results[0].avgCostWithMovement * T;
@@ -207,7 +186,7 @@ describe("ftpl and hedge: guarantees", () => {
           trace,
           policies: [createCachePolicy(expert, contextFor(catalog, cost, trace, 12, seed0))],
         }).results[0];
-        const { result } = run(catalog, cost, trace, [`hedge:experts=${expert}`], 12);
+        const { result } = runPolicies(catalog, cost, trace, [`hedge:experts=${expert}`], 12);
         const meta = result.results[0];
         expect([meta.hitRatio, meta.fetched, meta.moved]).toEqual([
           alone.hitRatio,
@@ -224,7 +203,7 @@ describe("ftpl and hedge: guarantees", () => {
     const cost = createCostModel({ k: 1, cr: 0.3 });
     const h = 20;
     const trace = generateTrace("irm:alpha=0.9,count=20000,seed=6", catalog);
-    const { result, policies } = run(catalog, cost, trace, ["ftpl", "lfu", "hedge"], h);
+    const { result, policies } = runPolicies(catalog, cost, trace, ["ftpl", "lfu", "hedge"], h);
     const counts = new Float64Array(catalog.n);
     for (const r of trace.requests()) counts[r.row]++;
     const top = Array.from({ length: catalog.n }, (_, o) => o)

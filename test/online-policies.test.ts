@@ -1,41 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { gaussVectors, makeCatalog } from "../src/caching/catalog.js";
 import { createCostModel, makeAnswer, serve } from "../src/caching/cost.js";
 import type { GreedyLocalSearch } from "../src/caching/policies/greedy.js";
 import type { StaticOpt } from "../src/caching/policies/static-opt.js";
 import { cachePolicies, createCachePolicy } from "../src/caching/registry.js";
-import { simulate } from "../src/caching/simulator.js";
 import { makeNeighbours, StoredSet } from "../src/caching/stored-set.js";
 import { generateTrace, type Trace } from "../src/caching/traces.js";
 import type { CacheContext, Catalog, CostModel, SimRequest } from "../src/caching/types.js";
-
-function catalogOf(spec: string): Catalog {
-  const g = gaussVectors(spec);
-  return makeCatalog(g.canonical, g.vectors, g.dim, "flat");
-}
-
-function contextFor(
-  catalog: Catalog,
-  cost: CostModel,
-  trace: Trace,
-  capacity: number,
-  seed = 1,
-): CacheContext {
-  const offline = {
-    count: trace.info.count,
-    *requests() {
-      for (const r of trace.requests()) yield r.x;
-    },
-  };
-  return { capacity, catalog, cost, seed, offline };
-}
-
-function run(catalog: Catalog, cost: CostModel, trace: Trace, specs: string[], capacity: number) {
-  const policies = specs.map((s, i) =>
-    createCachePolicy(s, contextFor(catalog, cost, trace, capacity, 1 + i)),
-  );
-  return { result: simulate({ catalog, cost, policies, trace }), policies };
-}
+import { catalogOf, contextFor, runPolicies } from "./sim-fixtures.js";
 
 /** Average served cost of a FIXED cache over the trace, by the simulator's own serving rule. */
 function fixedCacheCost(catalog: Catalog, cost: CostModel, trace: Trace, cache: readonly number[]): number {
@@ -160,7 +131,7 @@ describe("acai and oga in the simulator", () => {
       const cost = s.cost();
       const trace = generateTrace("irm:alpha=0.9,count=800,seed=3,noise=0.1", catalog);
       const specs = ["acai", "oga", "acai:rounding=madow", "oga:rounding=depround", "greedy", "static-opt"];
-      const { result, policies } = run(catalog, cost, trace, specs, 8);
+      const { result, policies } = runPolicies(catalog, cost, trace, specs, 8);
       for (const p of policies) expect(p.store.size).toBe(8);
       // Fresh draws every request move far more objects than the coupled rounding.
       const moved = Object.fromEntries(
@@ -187,7 +158,7 @@ describe("acai and oga in the simulator", () => {
       const trace = generateTrace(`adversarial:m=${h + 1},count=${T},seed=2`, catalog);
       // acai:eta=0 is the regret-optimal step sqrt(2 ln(N/h)/T) the guarantee is about; acai's
       // default (a constant step tuned for IRM traces) trades that guarantee for speed.
-      const { result } = run(catalog, cost, trace, ["static-opt", "lru", "acai:eta=0", "oga"], h);
+      const { result } = runPolicies(catalog, cost, trace, ["static-opt", "lru", "acai:eta=0", "oga"], h);
       const opt = result.results[0].avgCost;
       expect(opt).toBeCloseTo(1 / (h + 1), 2);
       // Regret includes the movement the policy caused (c_f-equivalent = C_r per object).
@@ -213,7 +184,7 @@ describe("acai and oga in the simulator", () => {
     const catalog = catalogOf("n=2000,dim=4,seed=4,clusters=20,spread=0.3");
     const cost = createCostModel({ k: 1, cr: 0.3 });
     const trace = generateTrace("irm:alpha=0.9,count=8000,seed=6", catalog);
-    const { result, policies } = run(catalog, cost, trace, ["acai", "acai:eta=0", "static-opt"], 20);
+    const { result, policies } = runPolicies(catalog, cost, trace, ["acai", "acai:eta=0", "static-opt"], 20);
     expect(policies[0].spec).toBe("acai:eta=1,rounding=coupled,neighbours=0");
     const [tuned, theory, opt] = result.results.map((r) => r.avgCost);
     expect(opt).toBeLessThan(tuned);
