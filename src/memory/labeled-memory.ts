@@ -105,7 +105,8 @@ export interface MemorySlots {
 }
 
 export class LabeledMemory {
-  readonly index: Index;
+  /** Replaced only when a snapshot is restored ({@link restoreLayout}). */
+  index: Index;
   readonly dim: number;
   readonly numClasses: number;
   readonly capacityItems: number;
@@ -363,24 +364,91 @@ export class LabeledMemory {
 
   private insert(key: Float32Array, label: number, source: ExampleSource, weight: number): number {
     const id = this.nextId++;
+    this.place(id, key, label, SOURCE_CODE[source], weight, this.clock);
+    return id;
+  }
+
+  /** Puts an entry in the index and a free slot (the one place slots are filled). */
+  private place(
+    id: number,
+    key: Float32Array,
+    label: number,
+    sourceCode: number,
+    weight: number,
+    addedAt: number,
+  ): number {
     this.idBuf[0] = id;
     this.index.add(this.idBuf, key);
     let s = this.freeSlots.pop();
     if (s === undefined) {
       if (this.highWater === this.slots.slotIds.length)
-        this.slots = growSlots(this.slots, this.highWater * 2);
+        this.slots = growSlots(this.slots, Math.max(16, this.highWater * 2));
       s = this.highWater++;
     }
     const sl = this.slots;
     sl.slotIds[s] = id;
     sl.labels[s] = label;
-    sl.sources[s] = SOURCE_CODE[source];
+    sl.sources[s] = sourceCode;
     sl.weights[s] = weight;
-    sl.addedAt[s] = this.clock;
-    sl.lastUsedAt[s] = this.clock;
+    sl.addedAt[s] = addedAt;
+    sl.lastUsedAt[s] = addedAt;
     sl.uses[s] = 0;
     this.slotOf.set(id, s);
-    return id;
+    return s;
+  }
+
+  /** The id bookkeeping a snapshot carries besides the public slots, stats and clock. */
+  layout(): { freeSlots: number[]; nextId: number } {
+    return { freeSlots: [...this.freeSlots], nextId: this.nextId };
+  }
+
+  /**
+   * Makes this memory's content a snapshot's (memory/snapshot.ts checks the snapshot first): the
+   * index (`index`, or null to keep this one, which must then already hold exactly the stored ids),
+   * the slots up to `highWater`, the free list, the id counter and the clock. The policy's state and
+   * the counters are restored by the caller.
+   */
+  restoreLayout(o: {
+    index: Index | null;
+    slots: MemorySlots;
+    highWater: number;
+    freeSlots: readonly number[];
+    nextId: number;
+    clock: number;
+  }): void {
+    if (o.index) this.index = o.index;
+    const slots = allocSlots(Math.max(o.highWater, this.slots.slotIds.length));
+    for (const k of Object.keys(slots) as (keyof MemorySlots)[]) slots[k].set(o.slots[k]);
+    this.slots = slots;
+    this.highWater = o.highWater;
+    this.clock = o.clock;
+    this.slotOf.clear();
+    for (let s = 0; s < o.highWater; s++) if (slots.slotIds[s] >= 0) this.slotOf.set(slots.slotIds[s], s);
+    this.freeSlots.length = 0;
+    this.freeSlots.push(...o.freeSlots);
+    this.nextId = o.nextId;
+  }
+
+  /**
+   * Stores an entry under its own id outside the offer loop (no admission decision, no eviction),
+   * for crash recovery from a store of rows; returns its slot. The caller tells the policy.
+   */
+  reinsert(
+    id: number,
+    key: Float32Array,
+    label: number,
+    sourceCode: number,
+    weight: number,
+    addedAt: number,
+  ): number {
+    if (this.slotOf.has(id)) fail("DUPLICATE_ID", `memory entry ${id} is already stored`);
+    if (this.size + 1 > this.capacityItems)
+      fail("CAPACITY", `memory is full (${this.size} of ${this.capacityItems}); cannot put back entry ${id}`);
+    if (!(label >= 0 && label < this.numClasses && (sourceCode === 0 || sourceCode === 1)))
+      fail("BAD_FILE", `stored entry ${id}: label ${label} or source ${sourceCode} out of range`);
+    const s = this.place(id, key, label, sourceCode, weight, addedAt);
+    this.nextId = Math.max(this.nextId, id + 1);
+    return s;
   }
 
   private removeEntry(id: number, counter: "evictions" | "drops" | "removals"): void {

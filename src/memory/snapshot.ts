@@ -9,9 +9,8 @@
  * every index kind, HNSW graphs included) or beside it (`keyOf`, e.g. rows of a database that
  * already holds every key), in which case the index is rebuilt by adding them in slot order.
  *
- * LabeledMemory keeps its id map, free list and id counter private; this codec is the one place
- * that reads and writes them (through {@link MemoryInternals}), until the memory grows
- * snapshot()/restore() methods of its own.
+ * The memory's private id bookkeeping goes through its own `layout()`, `restoreLayout()` and
+ * `reinsert()`; this codec checks and converts.
  */
 import { fail } from "../core/errors.js";
 import { captureState, restoreState, type StateTree } from "../core/state-tree.js";
@@ -50,16 +49,6 @@ export interface MemorySnapshot {
   index: Uint8Array | null;
 }
 
-/** The private parts of LabeledMemory this codec reads and writes. */
-interface MemoryInternals {
-  index: Index;
-  slotOf: Map<number, number>;
-  freeSlots: number[];
-  nextId: number;
-}
-
-const internals = (m: LabeledMemory) => m as unknown as MemoryInternals;
-
 /**
  * A decorator of an admission policy (one that watches the memory's inserts and removals) exposes
  * the policy it decorates as `inner`; the policy's state is the inner one's.
@@ -84,7 +73,7 @@ export function memoryConfig(memory: LabeledMemory): MemoryConfig {
 
 /** A copy of everything the memory learned; `withIndex: false` leaves the key vectors out. */
 export function captureMemory(memory: LabeledMemory, o: { withIndex?: boolean } = {}): MemorySnapshot {
-  const m = internals(memory);
+  const layout = memory.layout();
   const hw = memory.highWater;
   const s = memory.slots;
   return {
@@ -100,12 +89,12 @@ export function captureMemory(memory: LabeledMemory, o: { withIndex?: boolean } 
       lastUsedAt: s.lastUsedAt.slice(0, hw),
       uses: s.uses.slice(0, hw),
     },
-    freeSlots: [...m.freeSlots],
-    nextId: m.nextId,
+    freeSlots: layout.freeSlots,
+    nextId: layout.nextId,
     clock: memory.clock,
     stats: { ...memory.stats },
     policy: captureState(statefulPolicy(memory.policy), [], "policy"),
-    index: o.withIndex === false ? null : m.index.serialize(),
+    index: o.withIndex === false ? null : memory.index.serialize(),
   };
 }
 
@@ -135,7 +124,7 @@ export function restoreMemory(
       `memory snapshot: expected format ${MEMORY_SNAPSHOT_FORMAT}, got ${String(snap.format)}`,
     );
   checkMemoryConfig(memory, snap.config, "memory snapshot");
-  const m = internals(memory);
+  const current = memory.index;
   const hw = snap.highWater;
   const ids = snap.slots.slotIds;
   if (ids.length !== hw) fail("BAD_FILE", `memory snapshot: ${ids.length} slots for highWater ${hw}`);
@@ -144,52 +133,38 @@ export function restoreMemory(
 
   // Empty the index, then either swap in the snapshot's index or rebuild it from the keys.
   const old = memory.ids();
-  if (old.length > 0) m.index.remove(old);
+  if (old.length > 0) current.remove(old);
+  let index: Index | null = null;
   if (snap.index) {
-    const index = deserializeIndex(snap.index);
-    if (index.spec !== m.index.spec || index.dim !== m.index.dim || index.metric !== m.index.metric)
-      fail("BAD_FILE", `memory snapshot: its index is ${index.spec}; expected ${m.index.spec}`);
-    if (index.size !== stored.length || stored.some((id) => !index.has(id)))
+    index = deserializeIndex(snap.index);
+    if (index.spec !== current.spec || index.dim !== current.dim || index.metric !== current.metric)
+      fail("BAD_FILE", `memory snapshot: its index is ${index.spec}; expected ${current.spec}`);
+    const restored = index;
+    if (restored.size !== stored.length || stored.some((id) => !restored.has(id)))
       fail(
         "BAD_FILE",
         `memory snapshot: its index does not hold exactly the ${stored.length} stored entries`,
       );
-    m.index = index;
   } else {
     if (!keyOf) fail("INVALID_ARGUMENT", "memory snapshot without index bytes: expected a keyOf(id) source");
     const one = new Float64Array(1);
     for (const id of stored) {
       one[0] = id;
-      m.index.add(one, keyOf(id));
+      current.add(one, keyOf(id));
     }
   }
 
-  const cap = Math.max(hw, memory.slots.slotIds.length);
-  const slots = allocSlots(cap);
-  for (const k of Object.keys(slots) as (keyof MemorySlots)[]) slots[k].set(snap.slots[k]);
-  memory.slots = slots;
-  memory.highWater = hw;
-  memory.clock = snap.clock;
-  m.slotOf.clear();
-  for (let s = 0; s < hw; s++) if (ids[s] >= 0) m.slotOf.set(ids[s], s);
-  m.freeSlots.length = 0;
-  m.freeSlots.push(...snap.freeSlots);
-  m.nextId = snap.nextId;
+  memory.restoreLayout({
+    index,
+    slots: snap.slots,
+    highWater: hw,
+    freeSlots: snap.freeSlots,
+    nextId: snap.nextId,
+    clock: snap.clock,
+  });
   Object.assign(memory.stats, snap.stats);
   restoreState(statefulPolicy(memory.policy), snap.policy, "policy");
   memory.checkInvariants();
-}
-
-function allocSlots(n: number): MemorySlots {
-  return {
-    slotIds: new Float64Array(n).fill(-1),
-    labels: new Int32Array(n),
-    sources: new Uint8Array(n),
-    weights: new Float32Array(n),
-    addedAt: new Float64Array(n),
-    lastUsedAt: new Float64Array(n),
-    uses: new Float64Array(n),
-  };
 }
 
 /** An entry to put back with its original id (crash recovery from a store of rows). */
@@ -208,35 +183,7 @@ export interface StoredEntry {
  * policy is told through onInsert as for a fresh entry, so its own records start anew.
  */
 export function reinsertEntry(memory: LabeledMemory, e: StoredEntry): void {
-  const m = internals(memory);
-  if (m.slotOf.has(e.id)) fail("DUPLICATE_ID", `memory entry ${e.id} is already stored`);
-  if (memory.size + 1 > memory.capacityItems)
-    fail(
-      "CAPACITY",
-      `memory is full (${memory.size} of ${memory.capacityItems}); cannot put back entry ${e.id}`,
-    );
-  if (!(e.label >= 0 && e.label < memory.numClasses && (e.source === 0 || e.source === 1)))
-    fail("BAD_FILE", `stored entry ${e.id}: label ${e.label} or source ${e.source} out of range`);
-  m.index.add(Float64Array.of(e.id), e.key);
-  let s = m.freeSlots.pop();
-  if (s === undefined) {
-    if (memory.highWater === memory.slots.slotIds.length) {
-      const grown = allocSlots(Math.max(16, memory.highWater * 2));
-      for (const k of Object.keys(grown) as (keyof MemorySlots)[]) grown[k].set(memory.slots[k]);
-      memory.slots = grown;
-    }
-    s = memory.highWater++;
-  }
-  const sl = memory.slots;
-  sl.slotIds[s] = e.id;
-  sl.labels[s] = e.label;
-  sl.sources[s] = e.source;
-  sl.weights[s] = e.weight;
-  sl.addedAt[s] = e.addedAt;
-  sl.lastUsedAt[s] = e.addedAt;
-  sl.uses[s] = 0;
-  m.slotOf.set(e.id, s);
-  m.nextId = Math.max(m.nextId, e.id + 1);
+  const s = memory.reinsert(e.id, e.key, e.label, e.source, e.weight, e.addedAt);
   const source = e.source === 1 ? "feedback" : "upstream";
   memory.policy.onInsert(
     e.id,
@@ -258,7 +205,7 @@ export function reinsertEntry(memory: LabeledMemory, e: StoredEntry): void {
     memory,
   );
   // The policy may set the weight of a fresh entry; the stored one is what the memory had.
-  sl.weights[s] = e.weight;
+  memory.slots.weights[s] = e.weight;
 }
 
 /** Sets a stored entry's source (0 upstream, 1 feedback) and vote weight, as a store recorded them. */
