@@ -270,6 +270,19 @@ export class EdgeNode {
     };
   }
 
+  /**
+   * Forgets requests awaiting feedback (their feedback is known to have been given already, e.g.
+   * committed after the snapshot the node was restored from): feedback on them is then refused.
+   */
+  forgetRequests(ids: Iterable<number>): void {
+    for (const id of ids) {
+      const slot = this.recent.get(id);
+      if (slot === undefined) continue;
+      this.recent.delete(id);
+      this.ring.requestId[slot] = -1;
+    }
+  }
+
   /** The true label of an earlier request. Unknown id or bad label: MammalsError, nothing changes. */
   feedback(id: number, label: number): FeedbackResult {
     const slot = this.recent.get(id);

@@ -126,12 +126,11 @@ export function restoreEdgeNode(
  */
 export function captureLearnedScalars(node: EdgeNode): StateTree {
   const memory = node.local.memory;
-  const m = memory as unknown as { nextId: number };
   return {
     config: { ...edgeNodeConfig(node), policy: memoryConfig(memory).policy },
     local: captureLocal(node),
     node: captureState(node, [...COLLABORATORS, ...RING, ...HISTOGRAMS], "node"),
-    memory: { clock: memory.clock, nextId: m.nextId, stats: { ...memory.stats } },
+    memory: { clock: memory.clock, nextId: memory.layout().nextId, stats: { ...memory.stats } },
   };
 }
 
@@ -148,20 +147,6 @@ export function restoreLearnedScalars(node: EdgeNode, t: StateTree): void {
   restoreState(node, t.node as StateTree, "node");
   const ms = t.memory as { clock: number; nextId: number; stats: StateTree };
   memory.clock = ms.clock;
-  (memory as unknown as { nextId: number }).nextId = ms.nextId;
+  memory.restoreIdCounter(ms.nextId);
   Object.assign(memory.stats, ms.stats);
-}
-
-/**
- * Forgets requests awaiting feedback (their feedback is known to have been given already, e.g.
- * committed after the snapshot the node was restored from): feedback on them is then refused.
- */
-export function forgetRequests(node: EdgeNode, ids: Iterable<number>): void {
-  const n = node as unknown as { recent: Map<number, number>; ring: { requestId: Float64Array } };
-  for (const id of ids) {
-    const slot = n.recent.get(id);
-    if (slot === undefined) continue;
-    n.recent.delete(id);
-    n.ring.requestId[slot] = -1;
-  }
 }

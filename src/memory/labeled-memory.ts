@@ -402,6 +402,15 @@ export class LabeledMemory {
     return { freeSlots: [...this.freeSlots], nextId: this.nextId };
   }
 
+  /** Sets the next id to hand out (restoring learned state whose entries are restored apart). */
+  restoreIdCounter(nextId: number): void {
+    check(
+      Number.isInteger(nextId) && nextId >= 0,
+      () => `restoreIdCounter: expected an integer >= 0, got ${nextId}`,
+    );
+    this.nextId = nextId;
+  }
+
   /**
    * Makes this memory's content a snapshot's (memory/snapshot.ts checks the snapshot first): the
    * index (`index`, or null to keep this one, which must then already hold exactly the stored ids),

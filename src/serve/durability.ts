@@ -20,7 +20,6 @@ import {
   captureEdgeNode,
   captureLearnedScalars,
   type EdgeNodeSnapshot,
-  forgetRequests,
   restoreEdgeNode,
   restoreLearnedScalars,
 } from "../edge/snapshot.js";
@@ -91,7 +90,7 @@ export class Durability {
     if (state.seq > 0 && state.checkpoint?.seq !== state.seq) {
       mode = "rows";
       // The checkpoint's requests awaiting feedback include some whose feedback came (durably) after it.
-      forgetRequests(this.node, state.labeledAfter(state.checkpoint?.seq ?? 0));
+      this.node.forgetRequests(state.labeledAfter(state.checkpoint?.seq ?? 0));
       const present = new Map(state.items.map((r) => [r.id, r]));
       for (const id of memory.ids()) if (!present.has(id)) memory.remove(id);
       for (const r of state.items) {
