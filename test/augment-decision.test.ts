@@ -9,6 +9,7 @@ import { isMammalsError } from "../src/core/errors.js";
 import { createIndex } from "../src/index/factory.js";
 import { LabeledMemory } from "../src/memory/labeled-memory.js";
 import { CentroidModel, clusters, ProbeModel } from "./edge-fixtures.js";
+import { thrown } from "./error-fixtures.js";
 
 /**
  * Probe model (p = [x0, 1 - x0]) with the model-only rule, so a prediction's calibration bin is
@@ -41,15 +42,6 @@ function recordOf(p: Prediction, forwarded: boolean, upstreamLabel = -1, entryId
     upstreamLabel,
     entryId,
   };
-}
-
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
 }
 
 describe("MemoryAugmentedModel owns the serve-or-forward decision", () => {

@@ -3,30 +3,21 @@
  * arrived: index.add(5, vec), an all-duplicate catalog in analyze, an edited model header, and
  * the WebAssembly kernel's fallback under a strict Content-Security-Policy (said once, queryable).
  */
+
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { makeCatalog } from "../src/caching/catalog.js";
 import { analyzeCatalog } from "../src/caching/geometry.js";
-import { isMammalsError } from "../src/core/errors.js";
 import { type MammalsWarning, setWarningHandler } from "../src/core/warnings.js";
 import { createIndex } from "../src/index/factory.js";
 import { readModelFile, writeModelFile } from "../src/models/io/files.node.js";
 import { createModel } from "../src/models/registry.js";
+import { errorOf } from "./error-fixtures.js";
 import "../src/models/all.js";
 import { tempDir } from "./cli-harness.js";
 
 const dir = tempDir("mammals-messages-");
-
-function errorOf(f: () => unknown): { code: string; message: string } {
-  try {
-    f();
-  } catch (e) {
-    expect(isMammalsError(e), `expected a MammalsError, got ${String(e)}`).toBe(true);
-    return e as { code: string; message: string };
-  }
-  throw new Error("expected an error, the call succeeded");
-}
 
 describe("messages", () => {
   it("index.add(5, vec) says ids are an array and shows the call to write", () => {

@@ -8,15 +8,7 @@ import { InProcessUpstream, parseLatency } from "../src/edge/upstream.js";
 import { createIndex } from "../src/index/factory.js";
 import { LabeledMemory } from "../src/memory/labeled-memory.js";
 import { CentroidModel, clusters, ProbeModel } from "./edge-fixtures.js";
-
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
+import { thrown } from "./error-fixtures.js";
 
 describe("Histogram", () => {
   it("reports nearest-rank quantiles within its relative error, exact count/mean/min/max", () => {

@@ -4,6 +4,7 @@
  * over the budget refused with the figure, checksummed traces tied to their catalog, CSV headers
  * only when no field is a number, a missing --data refused; every message names the file.
  */
+
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,7 +15,6 @@ import { loadCatalogVectors } from "../src/caching/catalog.node.js";
 import { openTraceFile, writeTraceFile } from "../src/caching/trace-file.node.js";
 import { encodeTraceHeader } from "../src/caching/trace-format.js";
 import { generateTrace, type Trace } from "../src/caching/traces.js";
-import { isMammalsError } from "../src/core/errors.js";
 import { setMemoryBudget } from "../src/core/memory-budget.js";
 import { type MammalsWarning, setWarningHandler } from "../src/core/warnings.js";
 import { parseCsv } from "../src/data/csv.js";
@@ -24,21 +24,12 @@ import { encodeNpyF32 } from "../src/data/npy.js";
 import { encodeFvecs } from "../src/data/vecs.js";
 import { readVectorFile } from "../src/data/vectors-file.node.js";
 import { createModel } from "../src/models/registry.js";
+import { errorOf } from "./error-fixtures.js";
 import "../src/models/all.js";
 import { tempDir } from "./cli-harness.js";
 
 const dir = tempDir("mammals-inputs-");
 afterEach(() => setMemoryBudget(undefined));
-
-function errorOf(f: () => unknown): { code: string; message: string } {
-  try {
-    f();
-  } catch (e) {
-    expect(isMammalsError(e), `expected a MammalsError, got ${String(e)}`).toBe(true);
-    return e as { code: string; message: string };
-  }
-  throw new Error("expected an error, the call succeeded");
-}
 
 function expectError(f: () => unknown, code: string, ...parts: (string | RegExp)[]): void {
   const e = errorOf(f);
