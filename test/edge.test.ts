@@ -4,6 +4,7 @@ import { isMammalsError } from "../src/core/errors.js";
 import { Rng } from "../src/core/rng.js";
 import { EdgeNode } from "../src/edge/edge-node.js";
 import { Histogram } from "../src/edge/histogram.js";
+import { UpstreamUnavailable } from "../src/edge/http-upstream.js";
 import { InProcessUpstream, parseLatency } from "../src/edge/upstream.js";
 import { createIndex } from "../src/index/factory.js";
 import { LabeledMemory } from "../src/memory/labeled-memory.js";
@@ -165,6 +166,41 @@ describe("EdgeNode acts on the local side's decision", () => {
     expect(isMammalsError(err, "INVALID_ARGUMENT")).toBe(true);
     expect((err as Error).message).toMatch(/latency NaN ms; expected a finite number >= 0/);
     expect(node.local.upstreamEstimate?.observed.latencies).toBe(0);
+  });
+});
+
+describe("EdgeNode with an upstream that cannot answer", () => {
+  it("answers locally, says why, and feedback judges that local answer", async () => {
+    const { node } = probeNode();
+    const down = {
+      numClasses: 2,
+      inputDim: 2,
+      predict: async (): Promise<never> => {
+        throw new UpstreamUnavailable("circuit-open", "upstream circuit is open");
+      },
+    };
+    const edge = new EdgeNode({ local: node.local, upstream: down });
+    const r = await edge.request(Float32Array.from([0.6, 0])); // expected cost 0.4 > 0.25: forwards
+    expect(r.servedLocally).toBe(true);
+    expect(r.label).toBe(0);
+    expect(Array.from(r.proba)).toEqual(Array.from(Float32Array.from([0.6, 1 - Math.fround(0.6)])));
+    expect(r.upstreamError).toEqual({ reason: "circuit-open", message: "upstream circuit is open" });
+    const s = edge.stats();
+    expect([s.requests, s.servedLocally, s.forwarded]).toEqual([1, 1, 0]);
+    expect(edge.feedback(r.id, 0).correct).toBe(true);
+  });
+
+  it("passes on any other upstream failure", async () => {
+    const { node } = probeNode();
+    const broken = {
+      numClasses: 2,
+      inputDim: 2,
+      predict: async (): Promise<never> => {
+        throw new Error("bug in the upstream adapter");
+      },
+    };
+    const edge = new EdgeNode({ local: node.local, upstream: broken });
+    await expect(edge.request(Float32Array.from([0.6, 0]))).rejects.toThrow(/bug in the upstream adapter/);
   });
 });
 

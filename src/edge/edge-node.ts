@@ -15,6 +15,7 @@
 import type { DecisionRecord, MemoryAugmentedModel, Prediction } from "../augment/memory-augmented-model.js";
 import { check, fail } from "../core/errors.js";
 import { Histogram, type HistogramSummary } from "./histogram.js";
+import { UpstreamUnavailable } from "./http-upstream.js";
 import type { Upstream } from "./upstream.js";
 
 export interface EdgeNodeOptions {
@@ -42,6 +43,11 @@ export interface EdgeResponse {
   /** The local answer's expected cost and the forward cost it was compared with. */
   expectedCost: number;
   forwardCost: number;
+  /**
+   * Set when the decision was to forward but the upstream could not answer (down, timed out, its
+   * circuit open): the node answered locally instead, and feedback judges that local answer.
+   */
+  upstreamError?: { reason: "error" | "circuit-open"; message: string };
 }
 
 export interface FeedbackResult {
@@ -232,7 +238,32 @@ export class EdgeNode {
       };
     }
     this.counts.forwarded++;
-    const answer = await this.upstream.predict(x);
+    // `p` may be overwritten by another request while the upstream answers: keep the local answer.
+    const localLabel = p.label;
+    const localProba = p.proba.slice();
+    let answer: Awaited<ReturnType<Upstream["predict"]>>;
+    try {
+      answer = await this.upstream.predict(x);
+    } catch (e) {
+      if (!(e instanceof UpstreamUnavailable)) throw e;
+      // No answer from upstream: serve the local one, and let feedback judge it as a local answer.
+      this.counts.forwarded--;
+      this.counts.local++;
+      if (this.ring.requestId[slot] === id) this.ring.forwarded[slot] = 0;
+      const latencyMs = this.now() - t0;
+      this.latency.record(Math.max(0, latencyMs));
+      return {
+        id,
+        label: localLabel,
+        proba: localProba,
+        servedLocally: true,
+        latencyMs,
+        localMs,
+        expectedCost,
+        forwardCost,
+        upstreamError: { reason: e.reason, message: e.message },
+      };
+    }
     if (!(Number.isInteger(answer.label) && answer.label >= 0 && answer.label < this.local.numClasses))
       fail(
         "INVALID_ARGUMENT",

@@ -12,7 +12,7 @@ import type { Prediction } from "../augment/memory-augmented-model.js";
 import { fail } from "../core/errors.js";
 import { checkVector } from "../core/vectors.js";
 import type { EdgeNode } from "../edge/edge-node.js";
-import { type HttpUpstream, UpstreamUnavailable } from "../edge/http-upstream.js";
+import type { HttpUpstream } from "../edge/http-upstream.js";
 import type { Durability } from "./durability.js";
 import type { MemoryJournal } from "./journal.js";
 import type { FeedbackBody, FeedbackOut, MemoryInfo, PredictionOut } from "./schemas.js";
@@ -33,14 +33,6 @@ export interface EdgeServiceOptions {
   batching?: BatchingOptions;
   /** Start of this run's prediction ids (durability's epoch). */
   epoch?: number;
-  /** Requests answered locally after an upstream failure, kept for feedback. Default 4096. */
-  fallbackCapacity?: number;
-}
-
-interface FallbackAnswer {
-  key: Float32Array;
-  modelProba: Float32Array;
-  label: number;
 }
 
 const CIRCUIT_CODE = { closed: 0, "half-open": 1, open: 2 } as const;
@@ -50,8 +42,6 @@ export class EdgeService extends ServingService {
   readonly node: EdgeNode;
   readonly journal: MemoryJournal;
   readonly durability: Durability;
-  private readonly fallbacks = new Map<number, FallbackAnswer>();
-  private readonly fallbackCapacity: number;
   private readonly scratch: Prediction;
 
   constructor(o: EdgeServiceOptions) {
@@ -59,7 +49,6 @@ export class EdgeService extends ServingService {
     this.node = o.node;
     this.journal = o.journal;
     this.durability = o.durability;
-    this.fallbackCapacity = o.fallbackCapacity ?? 4096;
     this.scratch = o.node.local.createPrediction();
     const local = o.node.local;
     const memory = local.memory;
@@ -95,48 +84,24 @@ export class EdgeService extends ServingService {
 
   private async row(x: Float32Array, probabilities: boolean): Promise<PredictionOut> {
     const id = this.ids.next();
-    const t0 = performance.now();
-    try {
-      const r = await this.node.request(x, id);
-      const servedBy = r.servedLocally ? "local" : "upstream";
-      this.emitPrediction(servedBy, r.latencyMs);
-      return {
-        id,
-        label: r.label,
-        confidence: r.proba[r.label],
-        servedBy,
-        ...(r.servedLocally ? {} : { upstream: { status: "ok" as const } }),
-        latencyMs: r.latencyMs,
-        ...(probabilities ? { probabilities: Array.from(r.proba) } : {}),
-      };
-    } catch (e) {
-      if (!(e instanceof UpstreamUnavailable)) throw e;
-      for (const o of this.observers) o.upstreamFailure?.(e.reason);
-      return this.fallback(x, id, e, t0, probabilities);
-    }
-  }
-
-  private fallback(
-    x: Float32Array,
-    id: number,
-    e: UpstreamUnavailable,
-    t0: number,
-    probabilities: boolean,
-  ): PredictionOut {
-    const p = this.node.local.predict(x, this.scratch);
-    this.fallbacks.set(id, { key: p.key.slice(), modelProba: p.modelProba.slice(), label: p.label });
-    if (this.fallbacks.size > this.fallbackCapacity)
-      this.fallbacks.delete(this.fallbacks.keys().next().value!);
-    const ms = performance.now() - t0;
-    this.emitPrediction("fallback", ms);
+    const r = await this.node.request(x, id);
+    // An upstream that could not answer: the node answered locally and says why.
+    const failed = r.upstreamError;
+    if (failed) for (const o of this.observers) o.upstreamFailure?.(failed.reason);
+    const servedBy = r.servedLocally ? "local" : "upstream";
+    this.emitPrediction(failed ? "fallback" : servedBy, r.latencyMs);
     return {
       id,
-      label: p.label,
-      confidence: p.confidence,
-      servedBy: "local",
-      upstream: { status: e.reason, error: e.message },
-      latencyMs: ms,
-      ...(probabilities ? { probabilities: Array.from(p.proba) } : {}),
+      label: r.label,
+      confidence: r.proba[r.label],
+      servedBy,
+      ...(failed
+        ? { upstream: { status: failed.reason, error: failed.message } }
+        : r.servedLocally
+          ? {}
+          : { upstream: { status: "ok" as const } }),
+      latencyMs: r.latencyMs,
+      ...(probabilities ? { probabilities: Array.from(r.proba) } : {}),
     };
   }
 
@@ -163,14 +128,7 @@ export class EdgeService extends ServingService {
   /** Applies one feedback (nothing changes when it is rejected). */
   private learn(body: FeedbackBody): { correct: boolean | null; admitted: boolean } {
     const local = this.node.local;
-    if (body.id !== undefined) {
-      const fb = this.fallbacks.get(body.id);
-      if (!fb) return this.node.feedback(body.id, body.label);
-      this.fallbacks.delete(body.id);
-      local.learn(fb.key, fb.modelProba, body.label, 1);
-      const r = local.offer(fb.key, fb.modelProba, body.label, "feedback", true);
-      return { correct: fb.label === body.label, admitted: r.admitted };
-    }
+    if (body.id !== undefined) return this.node.feedback(body.id, body.label);
     const x = Float32Array.from(body.input!);
     checkVector(x, this.info.inputDim, "input");
     const p = local.predict(x, this.scratch);
