@@ -1,58 +1,102 @@
 /**
  * `hnsw`: approximate k-NN over the usearch native library (Node only; the browser build never
  * imports this file). Parameters: M (usearch "connectivity"), efConstruction ("expansion_add"),
- * efSearch ("expansion_search"), and threads for add().
+ * efSearch ("expansion_search"), threads for add(), searchThreads for searchBatch(), the stored
+ * scalar type (quantization: f32, f16, i8) and rerank (candidates re-ranked by exact f32
+ * distances, from an f32 copy kept here).
+ *
+ * The adapter calls usearch's compiled binding (`CompiledIndex`, loaded the way usearch's own
+ * JavaScript loads it) rather than its JavaScript wrapper: the wrapper converts every Int8Array
+ * to a Float32Array, and usearch then casts floats to i8 by scaling each vector to unit length,
+ * which turns L2 into an angle and lost most of the recall on pixel data. `quantization=i8`
+ * instead maps values with one affine range for all dimensions (lo, hi: given, or learned from
+ * the first non-empty add), code = round((x - lo) / (hi - lo) * 254) - 127, and searches with
+ * the query's codes: L2 between codes is the L2 between values up to the factor
+ * ((hi - lo) / 254)^2 and rounding (at most half a step per value), values outside the range are
+ * clamped. So i8 is for l2 only. The direct calls also skip the wrapper's per-call conversions.
  *
  * Guards around known usearch behaviour (see test/index-hnsw.test.ts):
- * - batch search returns garbage keys/counts when k < dim (usearch issue #650), so every query
- *   goes through the single-query path, one native call per query;
  * - searching for more neighbours than are stored returns invalid keys (issue #393), so the
  *   request is capped at the stored count and every key is checked against our id set;
+ * - batch search (one native call for all queries of searchBatch, `searchThreads` threads) is
+ *   checked against the single-query path on k < dim and k > size (issue #650 hit the wrapper);
  * - usearch keys are BigInt; ids are converted at the boundary;
- * - usearch has no per-search efSearch and no filter in its JS API: a different efSearch is
- *   served by a read-only memory-mapped view of a snapshot opened with that expansion (cached
- *   until the next add/remove), and filters over-fetch geometrically until k ids pass.
+ * - usearch has no per-search efSearch and no filter: a different efSearch is served by a
+ *   read-only memory-mapped view of a snapshot opened with that expansion (cached until the next
+ *   add/remove), and filters over-fetch geometrically until k ids pass.
  *
  * The native library is loaded when the first hnsw index is created, not when this module is
  * imported: importing the package must not pay for (or fail on) a native addon it may never use.
- * It is loaded through `require`, whose CommonJS build finds its binary from `__dirname`; the
- * ESM build walks up from the caller's stack-derived path instead, which recurses without end
- * when the caller is `node -e` (no file).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type Usearch from "usearch";
+import { dirname, join } from "node:path";
 import { fail } from "../core/errors.js";
 import { formatParams, type ParamSchema } from "../core/spec.js";
 import { TopK } from "../core/topk.js";
-import type { Metric } from "../core/vectors.js";
+import { dot, l2sq, type Metric, norm } from "../core/vectors.js";
 import { checkAdd, checkK, checkOptions, checkQueries, checkQuery, checkRemove } from "./common.js";
 import { indexKinds } from "./factory.js";
 import { decodeIndex, encodeIndex, section } from "./serial.js";
 import type { Index, SearchOptions, SearchResult } from "./types.js";
 
-type UsearchModule = typeof Usearch;
-type Native = InstanceType<UsearchModule["Index"]>;
+/** usearch's compiled index (javascript/lib.cpp): the calls this adapter makes. */
+interface Native {
+  add(keys: BigUint64Array, vectors: Float32Array | Int8Array, threads: number): void;
+  /** [keys (n x k), distances (n x k), counts (n)] */
+  search(
+    queries: Float32Array | Int8Array,
+    k: number,
+    threads: number,
+  ): [BigUint64Array, Float32Array, BigUint64Array];
+  remove(keys: BigUint64Array): unknown;
+  size(): number;
+  save(path: string): void;
+  load(path: string): void;
+  view(path: string): void;
+}
 
-let usearchModule: UsearchModule | undefined;
+interface Binding {
+  CompiledIndex: new (
+    dim: number,
+    metric: string,
+    quantization: string,
+    connectivity: number,
+    expansionAdd: number,
+    expansionSearch: number,
+    multi: boolean,
+  ) => Native;
+}
 
-/** usearch, loaded on first use; a clear UNSUPPORTED error when its native part cannot load. */
-function usearch(): UsearchModule {
-  if (!usearchModule) {
+let binding: Binding | undefined;
+
+/** usearch's compiled binding, loaded on first use; a clear UNSUPPORTED error when it cannot load. */
+function usearchBinding(): Binding {
+  if (!binding) {
     try {
-      usearchModule = createRequire(import.meta.url)("usearch") as UsearchModule;
+      const require = createRequire(import.meta.url);
+      // The package's main file is <root>/javascript/dist/cjs/usearch.js; its binary is found
+      // under <root> by node-gyp-build, exactly as usearch's own loader does.
+      const main = require.resolve("usearch");
+      const root = dirname(dirname(dirname(dirname(main))));
+      const loaded = createRequire(main)("node-gyp-build")(root) as Binding;
+      if (typeof loaded?.CompiledIndex !== "function")
+        throw new Error(`no CompiledIndex in the binding found under ${root}`);
+      binding = loaded;
     } catch (e) {
       fail(
         "UNSUPPORTED",
         `hnsw: the native library usearch could not be loaded (${(e as Error).message}); ` +
-          'reinstall it (npm install usearch) or use the "flat" or "flat-i8" index',
+          'reinstall it (npm install usearch) or use the "flat", "flat-i8" or "hnsw-ts" index',
       );
     }
   }
-  return usearchModule;
+  return binding;
 }
+
+export const HNSW_QUANTIZATIONS = ["f32", "f16", "i8"] as const;
+export type HnswQuantization = (typeof HNSW_QUANTIZATIONS)[number];
 
 export const HNSW_SCHEMA = {
   M: { type: "int", default: 16, min: 2, max: 1024, description: "graph degree (usearch connectivity)" },
@@ -69,6 +113,36 @@ export const HNSW_SCHEMA = {
     description: "candidate list size while searching (recall vs. speed); per-search option too",
   },
   threads: { type: "int", default: 1, min: 0, description: "threads for add() (0 = all cores)" },
+  searchThreads: {
+    type: "int",
+    default: 1,
+    min: 0,
+    description: "threads for searchBatch() (0 = all cores); search() uses one",
+  },
+  quantization: {
+    type: "enum",
+    default: "f32",
+    values: HNSW_QUANTIZATIONS,
+    description:
+      "stored scalar type: f32, f16 (half the memory; exact for integers up to 2048), i8 (a quarter; one affine range, l2 only)",
+  },
+  rerank: {
+    type: "int",
+    default: 0,
+    min: 0,
+    description:
+      "f16/i8: re-rank max(k, rerank) candidates by exact f32 distances from an f32 copy (0 = none: distances are the quantized ones)",
+  },
+  lo: {
+    type: "number",
+    default: undefined,
+    description: "i8: range low end (default: learned from the first add)",
+  },
+  hi: {
+    type: "number",
+    default: undefined,
+    description: "i8: range high end (default: learned from the first add)",
+  },
 } satisfies ParamSchema;
 
 export interface HnswParams {
@@ -76,13 +150,17 @@ export interface HnswParams {
   efConstruction: number;
   efSearch: number;
   threads: number;
+  searchThreads: number;
+  quantization: HnswQuantization;
+  rerank: number;
+  lo?: number;
+  hi?: number;
 }
 
-const USEARCH_METRIC = {
-  l2: "L2sq",
-  ip: "IP",
-  cos: "Cos",
-} as const satisfies Record<Metric, keyof UsearchModule["MetricKind"]>;
+const USEARCH_METRIC = { l2: "l2sq", ip: "ip", cos: "cos" } as const satisfies Record<Metric, string>;
+
+/** i8 codes span [-127, 127]: 254 steps over [lo, hi]. */
+const I8_STEPS = 254;
 
 export class HnswIndex implements Index {
   readonly kind = "hnsw";
@@ -93,17 +171,66 @@ export class HnswIndex implements Index {
   private readonly ids = new Set<number>();
   /** Read-only views with other efSearch values; dropped whenever the index changes. */
   private views = new Map<number, Native>();
+  /** rerank > 0: the f32 vectors by id (normalized for cos), the exact distances' source. */
+  private readonly exact = new Map<number, Float32Array>();
+  /** i8: the range, fixed by the params or the first non-empty add. */
+  private lo: number | undefined;
+  private step = 1;
+  private readonly qCodes: Int8Array;
+  private readonly qNormalized: Float32Array;
 
   constructor(dim: number, metric: Metric = "l2", params: Partial<HnswParams> = {}) {
     this.dim = dim;
     this.metric = metric;
-    this.params = { M: 16, efConstruction: 128, efSearch: 64, threads: 1, ...params };
+    this.params = {
+      M: 16,
+      efConstruction: 128,
+      efSearch: 64,
+      threads: 1,
+      searchThreads: 1,
+      quantization: "f32",
+      rerank: 0,
+      ...params,
+    };
+    const { quantization: q, rerank, lo, hi } = this.params;
+    if (!HNSW_QUANTIZATIONS.includes(q))
+      fail(
+        "INVALID_ARGUMENT",
+        `hnsw: quantization must be one of ${HNSW_QUANTIZATIONS.join(", ")}, got ${q}`,
+      );
+    if (q === "f32" && rerank > 0)
+      fail(
+        "INVALID_ARGUMENT",
+        `hnsw: rerank=${rerank} needs quantization=f16 or i8 (f32 distances are exact already), got quantization=f32`,
+      );
+    if (q === "i8" && metric !== "l2")
+      fail(
+        "INVALID_ARGUMENT",
+        `hnsw: quantization=i8 supports metric l2 only (its codes keep L2 up to a scale), got metric ${metric}; use f16`,
+      );
+    if (q !== "i8" && (lo !== undefined || hi !== undefined))
+      fail("INVALID_ARGUMENT", `hnsw: lo/hi set the i8 range; quantization is ${q}`);
+    if (lo !== undefined || hi !== undefined) {
+      if (lo === undefined || hi === undefined || !(hi > lo))
+        fail("INVALID_ARGUMENT", `hnsw: expected both lo and hi with lo < hi, got lo=${lo} hi=${hi}`);
+      this.setRange(lo, hi);
+    }
+    this.qCodes = new Int8Array(dim);
+    this.qNormalized = new Float32Array(dim);
     this.native = this.makeNative(this.params.efSearch);
   }
 
   get spec(): string {
-    const { M, efConstruction, efSearch } = this.params;
-    return `hnsw:${formatParams({ M, efConstruction, efSearch })}`;
+    const { M, efConstruction, efSearch, quantization, rerank } = this.params;
+    const range = this.lo === undefined ? {} : { lo: this.lo, hi: this.lo + this.step * I8_STEPS };
+    return `hnsw:${formatParams({
+      M,
+      efConstruction,
+      efSearch,
+      ...(quantization === "f32" ? {} : { quantization }),
+      ...(rerank > 0 ? { rerank } : {}),
+      ...(quantization === "i8" ? range : {}),
+    })}`;
   }
 
   get size(): number {
@@ -111,41 +238,97 @@ export class HnswIndex implements Index {
   }
 
   /**
-   * Estimated: usearch does not expose its memory use to JS. f32 vectors, 8-byte keys, a
-   * level-0 neighbour list of 2M 4-byte slots plus a count per node, upper levels (a fraction
-   * 1/(M-1) of level 0), and our id set.
+   * Estimated: usearch does not expose its memory use to JS. Vectors at the stored scalar width,
+   * 8-byte keys, a level-0 neighbour list of 2M 4-byte slots plus a count per node, upper levels
+   * (a fraction 1/(M-1) of level 0), our id set, and the f32 copy when re-ranking.
    */
   get bytes(): number {
     const n = this.ids.size;
     const M = this.params.M;
     const graph = (2 * M * 4 + 4) * (1 + 1 / Math.max(1, M - 1));
-    return Math.round(n * (this.dim * 4 + 8 + graph + 24));
+    const width = { f32: 4, f16: 2, i8: 1 }[this.params.quantization];
+    const copy = this.params.rerank > 0 ? this.dim * 4 + 48 : 0;
+    return Math.round(n * (this.dim * width + 8 + graph + 24 + copy));
   }
 
   has(id: number): boolean {
     return this.ids.has(id);
   }
 
+  /** Threads of later searchBatch calls (0 = all cores); answers do not depend on it. */
+  setSearchThreads(threads: number): void {
+    if (!Number.isInteger(threads) || threads < 0)
+      fail("INVALID_ARGUMENT", `hnsw.setSearchThreads: expected an integer >= 0, got ${threads}`);
+    this.params.searchThreads = threads;
+  }
+
   private makeNative(efSearch: number): Native {
-    const { Index: NativeIndex, MetricKind, ScalarKind } = usearch();
-    return new NativeIndex({
-      dimensions: this.dim,
-      metric: MetricKind[USEARCH_METRIC[this.metric]],
-      quantization: ScalarKind.F32,
-      connectivity: this.params.M,
-      expansion_add: this.params.efConstruction,
-      expansion_search: efSearch,
-      multi: false,
-    });
+    const { CompiledIndex } = usearchBinding();
+    const { M, efConstruction, quantization } = this.params;
+    // i8 codes are compared with usearch's integer L2; f16 and f32 with its float metrics.
+    return new CompiledIndex(
+      this.dim,
+      USEARCH_METRIC[this.metric],
+      quantization,
+      M,
+      efConstruction,
+      efSearch,
+      false,
+    );
+  }
+
+  private setRange(lo: number, hi: number): void {
+    this.lo = lo;
+    this.step = (hi - lo) / I8_STEPS;
+  }
+
+  private learnRange(vectors: Float32Array): void {
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < vectors.length; i++) {
+      const x = vectors[i];
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+    // A constant first batch: any positive width keeps its codes exact.
+    this.setRange(lo, hi > lo ? hi : lo + 1);
+  }
+
+  /** i8 codes of v[vo..vo+dim) into out[oo..). */
+  private encode(v: Float32Array, vo: number, out: Int8Array, oo: number): void {
+    const lo = this.lo ?? 0;
+    const inv = 1 / this.step;
+    for (let j = 0; j < this.dim; j++) {
+      let u = Math.round((v[vo + j] - lo) * inv);
+      if (u < 0) u = 0;
+      else if (u > I8_STEPS) u = I8_STEPS;
+      out[oo + j] = u - 127;
+    }
+  }
+
+  /** What the native index stores for these rows: the floats, or their i8 codes. */
+  private toNative(vectors: Float32Array, n: number): Float32Array | Int8Array {
+    if (this.params.quantization !== "i8") return vectors;
+    const codes = new Int8Array(n * this.dim);
+    for (let i = 0; i < n; i++) this.encode(vectors, i * this.dim, codes, i * this.dim);
+    return codes;
   }
 
   add(ids: ArrayLike<number>, vectors: Float32Array): void {
     checkAdd(ids, vectors, this.dim, (id) => this.ids.has(id), "hnsw");
     if (ids.length === 0) return;
+    if (this.params.quantization === "i8" && this.lo === undefined) this.learnRange(vectors);
     const keys = new BigUint64Array(ids.length);
     for (let i = 0; i < ids.length; i++) keys[i] = BigInt(ids[i]);
-    this.native.add(keys, vectors, this.params.threads);
-    for (let i = 0; i < ids.length; i++) this.ids.add(ids[i]);
+    this.native.add(keys, this.toNative(vectors, ids.length), this.params.threads);
+    for (let i = 0; i < ids.length; i++) {
+      this.ids.add(ids[i]);
+      if (this.params.rerank > 0) {
+        const v = vectors.slice(i * this.dim, (i + 1) * this.dim);
+        if (this.metric === "cos") normalize(v);
+        this.exact.set(ids[i], v);
+      }
+    }
     this.views.clear();
   }
 
@@ -155,7 +338,10 @@ export class HnswIndex implements Index {
     const keys = new BigUint64Array(ids.length);
     for (let i = 0; i < ids.length; i++) keys[i] = BigInt(ids[i]);
     this.native.remove(keys);
-    for (let i = 0; i < ids.length; i++) this.ids.delete(ids[i]);
+    for (let i = 0; i < ids.length; i++) {
+      this.ids.delete(ids[i]);
+      this.exact.delete(ids[i]);
+    }
     this.views.clear();
   }
 
@@ -163,18 +349,96 @@ export class HnswIndex implements Index {
     checkQuery(query, this.dim, "hnsw");
     checkK(k, "hnsw");
     this.checkSearchOptions(options);
-    return this.searchOne(this.nativeFor(options?.efSearch), query, k, options?.filter);
+    const native = this.nativeFor(options?.efSearch);
+    const filter = options?.filter;
+    if (this.ids.size === 0) return { ids: [], distances: [] };
+    const q = this.params.quantization === "i8" ? this.queryCodes(query) : query;
+    let wanted = this.fetchCount(k);
+    for (;;) {
+      const [keys, dists, counts] = native.search(q, wanted, 1);
+      const r = this.collect(query, k, keys, dists, 0, Number(counts[0]), filter);
+      if (r.ids.length >= Math.min(k, this.ids.size) || wanted >= this.ids.size || filter === undefined)
+        return r;
+      wanted = Math.min(this.ids.size, wanted * 4);
+    }
   }
 
   searchBatch(queries: Float32Array, k: number, options?: SearchOptions): SearchResult[] {
     const nq = checkQueries(queries, this.dim, "hnsw");
     checkK(k, "hnsw");
     this.checkSearchOptions(options);
-    const native = this.nativeFor(options?.efSearch);
     const out: SearchResult[] = new Array(nq);
+    if (nq === 0) return out;
+    // A filter over-fetches per query: the single-query path.
+    if (options?.filter !== undefined || this.ids.size === 0) {
+      for (let i = 0; i < nq; i++)
+        out[i] = this.search(queries.subarray(i * this.dim, (i + 1) * this.dim), k, options);
+      return out;
+    }
+    const native = this.nativeFor(options?.efSearch);
+    const wanted = this.fetchCount(k);
+    const q = this.params.quantization === "i8" ? this.toNative(queries, nq) : queries;
+    const [keys, dists, counts] = native.search(q, wanted, this.params.searchThreads);
     for (let i = 0; i < nq; i++)
-      out[i] = this.searchOne(native, queries.subarray(i * this.dim, (i + 1) * this.dim), k, options?.filter);
+      out[i] = this.collect(
+        queries.subarray(i * this.dim, (i + 1) * this.dim),
+        k,
+        keys,
+        dists,
+        i * wanted,
+        Number(counts[i]),
+      );
     return out;
+  }
+
+  /** Candidates to ask usearch for: k, or the re-ranking depth; never more than are stored. */
+  private fetchCount(k: number): number {
+    return Math.min(Math.max(k, this.params.rerank), this.ids.size);
+  }
+
+  private queryCodes(query: Float32Array): Int8Array {
+    this.encode(query, 0, this.qCodes, 0);
+    return this.qCodes;
+  }
+
+  /**
+   * The top k of usearch's `count` candidates at keys/dists[at..): stored ids only (guards
+   * usearch's invalid keys), passing the filter, by exact f32 distance when re-ranking, else by
+   * usearch's distance in the contract's units.
+   */
+  private collect(
+    query: Float32Array,
+    k: number,
+    keys: BigUint64Array,
+    dists: Float32Array,
+    at: number,
+    count: number,
+    filter?: (id: number) => boolean,
+  ): SearchResult {
+    const top = new TopK(Math.min(k, this.ids.size));
+    const rerank = this.params.rerank > 0;
+    let q = query;
+    if (rerank && this.metric === "cos") {
+      this.qNormalized.set(query);
+      normalize(this.qNormalized);
+      q = this.qNormalized;
+    }
+    // usearch "ip" is 1 - q.x, the contract's -q.x; i8 code distances scale by step^2.
+    const shift = this.metric === "ip" ? -1 : 0;
+    const scale = this.params.quantization === "i8" ? this.step * this.step : 1;
+    for (let i = at; i < at + count; i++) {
+      const id = Number(keys[i]);
+      if (!this.ids.has(id)) continue;
+      if (filter !== undefined && !filter(id)) continue;
+      top.push(id, rerank ? this.exactDistance(q, id) : dists[i] * scale + shift);
+    }
+    return top.drain();
+  }
+
+  private exactDistance(q: Float32Array, id: number): number {
+    const v = this.exact.get(id)!;
+    if (this.metric === "l2") return l2sq(q, v, this.dim);
+    return (this.metric === "cos" ? 1 : 0) - dot(q, v, this.dim);
   }
 
   private checkSearchOptions(options?: SearchOptions): void {
@@ -203,37 +467,21 @@ export class HnswIndex implements Index {
     return view;
   }
 
-  private searchOne(
-    native: Native,
-    q: Float32Array,
-    k: number,
-    filter?: (id: number) => boolean,
-  ): SearchResult {
-    const n = this.ids.size;
-    if (n === 0) return { ids: [], distances: [] };
-    const shift = this.metric === "ip" ? -1 : 0; // usearch "ip" is 1 - q.x; the contract's is -q.x
-    let wanted = Math.min(k, n);
-    for (;;) {
-      const top = new TopK(Math.min(k, n));
-      const m = native.search(q, wanted, 1);
-      for (let i = 0; i < m.keys.length; i++) {
-        const id = Number(m.keys[i]);
-        // Drop anything that is not a stored id (guards usearch's invalid-key bugs).
-        if (!this.ids.has(id)) continue;
-        if (filter !== undefined && !filter(id)) continue;
-        top.push(id, m.distances[i] + shift);
-      }
-      if (top.size >= k || wanted >= n || filter === undefined) return top.drain();
-      wanted = Math.min(n, wanted * 4);
-    }
-  }
-
   serialize(): Uint8Array {
     const dir = mkdtempSync(join(tmpdir(), "mammals-hnsw-"));
     try {
       const path = join(dir, "index.usearch");
       this.native.save(path);
       const file = new Uint8Array(readFileSync(path));
+      const ids = Float64Array.from(this.ids);
+      // A learned i8 range is part of the index: the restored one must encode queries the same way.
+      const range = this.lo === undefined ? {} : { lo: this.lo, hi: this.lo + this.step * I8_STEPS };
+      const sections: Parameters<typeof encodeIndex>[1] = { ids, usearch: file };
+      if (this.params.rerank > 0) {
+        const exact = new Float32Array(ids.length * this.dim);
+        ids.forEach((id, i) => exact.set(this.exact.get(id)!, i * this.dim));
+        sections.exact = exact;
+      }
       return encodeIndex(
         {
           kind: this.kind,
@@ -241,9 +489,9 @@ export class HnswIndex implements Index {
           dim: this.dim,
           metric: this.metric,
           size: this.size,
-          params: this.params,
+          params: { ...this.params, ...range },
         },
-        { ids: Float64Array.from(this.ids), usearch: file },
+        sections,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -274,8 +522,18 @@ export class HnswIndex implements Index {
         `hnsw snapshot: header lists ${ids.length} ids, usearch data holds ${index.native.size()}`,
       );
     for (const id of ids) index.ids.add(id);
+    if (index.params.rerank > 0) {
+      const exact = section(sections, "exact", Float32Array, ids.length * header.dim);
+      ids.forEach((id, i) => index.exact.set(id, exact.slice(i * header.dim, (i + 1) * header.dim)));
+    }
     return index;
   }
+}
+
+/** Scales v to unit length in place (zero stays zero). */
+function normalize(v: Float32Array): void {
+  const n = norm(v);
+  if (n > 0) for (let j = 0; j < v.length; j++) v[j] /= n;
 }
 
 indexKinds.register({
@@ -283,6 +541,8 @@ indexKinds.register({
   summary: "approximate graph index (usearch HNSW, Node only)",
   params: HNSW_SCHEMA,
   capabilities: ["approximate"],
-  create: (p, { dim, metric }) => new HnswIndex(dim, metric, p),
+  // parseParams checked quantization against the enum values.
+  create: (p, { dim, metric }) =>
+    new HnswIndex(dim, metric, { ...p, quantization: p.quantization as HnswQuantization }),
   deserialize: (bytes) => HnswIndex.fromSnapshot(bytes),
 });
