@@ -91,8 +91,9 @@ describe("hnsw quantized storage", () => {
   it("searchBatch on two threads answers as search does, per query", () => {
     for (const extra of ["", ",quantization=f16", ",quantization=i8,rerank=15"]) {
       const dim = 24;
+      // The default efSearch: the primary graph, whose add() reserved one search context.
       const { index, rng } = filled(`hnsw:efSearch=64,searchThreads=2${extra}`, dim, 500, 5);
-      const qs = randomRows(rng, 40, dim);
+      const qs = randomRows(rng, 400, dim);
       const batch = index.searchBatch(qs, 7);
       rowsOf(qs, dim).forEach((q, i) => expect(batch[i]).toEqual(index.search(q, 7)));
       (index as HnswIndex).setSearchThreads(1);

@@ -30,7 +30,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fail } from "../core/errors.js";
 import { formatParams, type ParamSchema } from "../core/spec.js";
@@ -158,6 +158,9 @@ export interface HnswParams {
 }
 
 const USEARCH_METRIC = { l2: "l2sq", ip: "ip", cos: "cos" } as const satisfies Record<Metric, string>;
+
+/** usearch's std::thread::hardware_concurrency(): the search contexts a view reserves. */
+const HARDWARE_THREADS = Math.max(1, cpus().length);
 
 /** i8 codes span [-127, 127]: 254 steps over [lo, hi]. */
 const I8_STEPS = 254;
@@ -375,10 +378,11 @@ export class HnswIndex implements Index {
         out[i] = this.search(queries.subarray(i * this.dim, (i + 1) * this.dim), k, options);
       return out;
     }
-    const native = this.nativeFor(options?.efSearch);
+    const threads = Math.min(this.params.searchThreads || HARDWARE_THREADS, HARDWARE_THREADS);
+    const native = this.nativeFor(options?.efSearch, threads);
     const wanted = this.fetchCount(k);
     const q = this.params.quantization === "i8" ? this.toNative(queries, nq) : queries;
-    const [keys, dists, counts] = native.search(q, wanted, this.params.searchThreads);
+    const [keys, dists, counts] = native.search(q, wanted, threads);
     for (let i = 0; i < nq; i++)
       out[i] = this.collect(
         queries.subarray(i * this.dim, (i + 1) * this.dim),
@@ -446,13 +450,19 @@ export class HnswIndex implements Index {
     if (options?.efSearch === 0) fail("INVALID_ARGUMENT", "hnsw.search: efSearch must be >= 1, got 0");
   }
 
-  /** The native index searching with `efSearch` (the primary one, or a cached view). */
-  private nativeFor(efSearch: number | undefined): Native {
-    if (efSearch === undefined || efSearch === this.params.efSearch || this.ids.size === 0)
+  /**
+   * The native index searching with `efSearch` on `threads` threads: the primary one, or a cached
+   * view. usearch keeps one search context per thread, reserved when capacity grows in add()
+   * with add()'s thread count, so several search threads need a view, which reserves one per core.
+   */
+  private nativeFor(efSearch: number | undefined, threads = 1): Native {
+    if (this.ids.size === 0) return this.native;
+    const ef = efSearch ?? this.params.efSearch;
+    if (ef === this.params.efSearch && threads <= Math.max(1, this.params.threads || HARDWARE_THREADS))
       return this.native;
-    let view = this.views.get(efSearch);
+    let view = this.views.get(ef);
     if (!view) {
-      view = this.makeNative(efSearch);
+      view = this.makeNative(ef);
       const dir = mkdtempSync(join(tmpdir(), "mammals-hnsw-"));
       try {
         const path = join(dir, "index.usearch");
@@ -462,7 +472,7 @@ export class HnswIndex implements Index {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
-      this.views.set(efSearch, view);
+      this.views.set(ef, view);
     }
     return view;
   }
