@@ -5,27 +5,33 @@
  *   (b) exact single-query search, 60000 x 784: our kernels (WebAssembly SIMD and the TypeScript
  *       fallback) vs usearch's `exactSearch` with one thread, alternating runs, medians, ratios;
  *       plus Python faiss IndexFlatL2 single-threaded when /usr/bin/python3 has it;
- *   (c) ANN in Node vs hnswlib: usearch called directly (f32 and f16 storage, two build settings)
- *       and Debian's hnswlib (Python binding, one thread) on the same base and queries, same
- *       ground truth: QPS at recall >= 0.95 and build times.
+ *   (c) ANN in Node vs hnswlib: our `hnsw` kind (usearch; f32, f16, i8 + re-ranking, build
+ *       settings from --ann) and Debian's hnswlib (a long-lived Python worker) on the same base,
+ *       queries and ground truth, one call per query, batched on one thread and on two threads,
+ *       alternating rounds, median QPS: QPS at recall >= 0.95 (and 0.98) and build times;
+ *   (d) the browser index in Chromium (scripts/bench-index-browser.ts): hnsw-ts from the browser
+ *       bundle, built and searched in the page, next to (c)'s usearch QPS.
  *
  * Usage: npx tsx scripts/bench-index.ts [--dataset fashion-mnist] [--queries 1000]
  *        [--exact-queries 200] [--runs 5] [--out docs/benchmarks/index.md]
+ *        [--ann "hnsw:M=16,efConstruction=128;hnsw:quantization=f16"] [--browser-base 60000]
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import usearch from "usearch";
 import { fmt, table } from "../src/core/format.js";
 import { loadDataset } from "../src/data/datasets.node.js";
-import { annRecall, type BenchResult, median, rowIds } from "../src/index/evaluate.js";
-import { createIndex } from "../src/index/factory.node.js";
+import { annRecall, type BenchResult, groundTruth, median, rowIds } from "../src/index/evaluate.js";
+import { createIndex, type HnswIndex } from "../src/index/factory.node.js";
 import type { Index } from "../src/index/types.js";
 import { kernelPath, setKernelPath } from "../src/index/wasm/simd.js";
 import { benchData, benchIndexTable } from "../src/jobs/bench-index.js";
 import { runBenchIndex } from "../src/jobs/bench-index.node.js";
+import { type BrowserAnnResult, CHROMIUM, CHROMIUM_ARGS, runBrowserAnn } from "./bench-index-browser.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -35,6 +41,14 @@ const { values: args } = parseArgs({
     runs: { type: "string", default: "5" },
     seed: { type: "string", default: "1" },
     out: { type: "string", default: "docs/benchmarks/index.md" },
+    // (d): base rows the page indexes (the whole base by default).
+    "browser-base": { type: "string", default: "60000" },
+    // (c): our hnsw configurations, ";"-separated specs, each built once and swept over ef.
+    ann: {
+      type: "string",
+      default:
+        "hnsw:M=16,efConstruction=128;hnsw:M=16,efConstruction=128,quantization=f16;hnsw:M=16,efConstruction=128,quantization=i8,rerank=20;hnsw:M=12,efConstruction=64,quantization=i8,rerank=20",
+    },
   },
 });
 const DATASET = args.dataset!;
@@ -43,7 +57,10 @@ const EXACT_QUERIES = Number(args["exact-queries"]);
 const RUNS = Number(args.runs);
 const SEED = Number(args.seed);
 const K = 10;
+/** hnswlib reference build parameters (ann-benchmarks' usual M=16, efC=128 on this data). */
+const HNSWLIB = { M: 16, efC: 128 };
 const command = `npx tsx scripts/bench-index.ts ${process.argv.slice(2).join(" ")}`.trim();
+const ratioText = (r: number) => fmt(r, 3);
 const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
 const started = performance.now();
 const loadStart = loadavg();
@@ -180,14 +197,20 @@ print(json.dumps({"runs": out, "version": faiss.__version__, "same": same}))
 }
 
 // ---------- (c) ANN in Node vs hnswlib ----------
-const C_EF = [10, 12, 16, 20, 24, 32, 40, 64];
+// Every implementation answers the same queries in three modes: one call per query (`single`),
+// all queries in one call on one thread (`batch`), and in one call on two threads (`batch x2`).
+// The passes alternate between implementations (round r: every implementation, every mode, every
+// ef), so a change in the machine's load hits all of them alike; QPS is the median over rounds.
+const C_EF = [10, 12, 16, 20, 24, 32, 48, 64];
+const MODES = ["single", "batch", "batch x2"] as const;
+type Mode = (typeof MODES)[number];
 interface AnnRow {
   impl: string;
   params: string;
   buildS: number;
-  curve: Array<{ ef: number; recall: number; qps: number }>;
+  /** ef -> recall (of the single-query answers) and per-mode QPS over rounds. */
+  curve: Array<{ ef: number; recall: number; batchSame: boolean; qps: Record<Mode, number[]> }>;
 }
-const annRows: AnnRow[] = [];
 const toIds = (rows: number[][]) => {
   const out = new Int32Array(rows.length * K).fill(-1);
   rows.forEach((r, i) => {
@@ -195,116 +218,159 @@ const toIds = (rows: number[][]) => {
   });
   return out;
 };
-const USEARCH_CONFIGS = [
-  { M: 16, efC: 128, q: "f32" },
-  { M: 16, efC: 128, q: "f16" },
-] as const;
-for (const cfg of USEARCH_CONFIGS) {
-  log(`(c) usearch ${cfg.q} M=${cfg.M} efC=${cfg.efC}`);
-  const quantization = cfg.q === "f16" ? usearch.ScalarKind.F16 : usearch.ScalarKind.F32;
-  const make = (ef: number) =>
-    new usearch.Index({
-      dimensions: dim,
-      metric: usearch.MetricKind.L2sq,
-      quantization,
-      connectivity: cfg.M,
-      expansion_add: cfg.efC,
-      expansion_search: ef,
-      multi: false,
-    });
-  const built = make(C_EF[0]);
-  const keys = new BigUint64Array(nBase);
-  for (let i = 0; i < nBase; i++) keys[i] = BigInt(i);
+const ANN_SPECS = args
+  .ann!.split(";")
+  .map((x) => x.trim())
+  .filter(Boolean);
+interface Contender3 {
+  row: AnnRow;
+  /** Runs one pass; returns seconds (measured where the search runs) and, for single, the ids. */
+  pass: (ef: number, mode: Mode) => Promise<{ s: number; ids?: number[][] }>;
+}
+const contenders3: Contender3[] = [];
+const annIndexes = new Map<string, HnswIndex>();
+const qRows = Array.from({ length: nq }, (_, i) => queries.slice(i * dim, (i + 1) * dim));
+for (const spec of ANN_SPECS) {
+  log(`(c) build ${spec}`);
+  const index = createIndex(spec, dim, "l2") as HnswIndex;
   const t0 = performance.now();
-  built.add(keys, base, 1);
+  index.add(rowIds(nBase), base);
   const buildS = (performance.now() - t0) / 1000;
-  const file = join(dir, `usearch-${cfg.q}-${cfg.M}-${cfg.efC}.idx`);
-  built.save(file);
-  const curve: AnnRow["curve"] = [];
-  for (const ef of C_EF) {
-    const view = make(ef);
-    view.view(file);
-    const qs = Array.from({ length: nq }, (_, i) => queries.slice(i * dim, (i + 1) * dim));
-    for (let i = 0; i < Math.min(10, nq); i++) view.search(qs[i], K, 1);
-    const rows: number[][] = [];
-    const t = performance.now();
-    for (let i = 0; i < nq; i++)
-      rows.push(Array.from((view.search(qs[i], K, 1) as { keys: BigUint64Array }).keys, Number));
-    const qps = nq / ((performance.now() - t) / 1000);
-    curve.push({ ef, recall: annRecall(toIds(rows), gt, base, queries, dim), qps });
-  }
-  annRows.push({
-    impl: `usearch ${cfg.q} (direct calls)`,
-    params: `M=${cfg.M},efC=${cfg.efC}`,
+  annIndexes.set(spec, index);
+  const row: AnnRow = {
+    impl: `mammals ${spec.split(":")[0]}`,
+    params: index.spec.slice(index.spec.indexOf(":") + 1).replace(/,?efSearch=\d+/, ""),
     buildS,
-    curve,
+    curve: [],
+  };
+  contenders3.push({
+    row,
+    pass: async (ef, mode) => {
+      const opts = { efSearch: ef };
+      if (mode === "single") {
+        const ids: number[][] = [];
+        const t = performance.now();
+        for (let i = 0; i < nq; i++) ids.push(index.search(qRows[i], K, opts).ids);
+        return { s: (performance.now() - t) / 1000, ids };
+      }
+      index.setSearchThreads(mode === "batch" ? 1 : 2);
+      const t = performance.now();
+      const r = index.searchBatch(queries, K, opts);
+      const s = (performance.now() - t) / 1000;
+      return { s, ids: r.map((x) => x.ids) };
+    },
   });
 }
-const HNSWLIB_CONFIGS = [{ M: 16, efC: 128 }];
 let hnswlibVersion: string | undefined;
+let py: ReturnType<typeof spawn> | undefined;
 if (pyHas("hnswlib")) {
   writeF32("base.f32", base);
   writeF32("queries.f32", queries);
-  for (const cfg of HNSWLIB_CONFIGS) {
-    log(`(c) hnswlib M=${cfg.M} efC=${cfg.efC}`);
-    const out = python(`
-import json, sys, time, numpy as np, hnswlib
+  // A long-lived worker: one build, then passes on request, timed inside Python (no pipe time).
+  py = spawn(
+    PY,
+    [
+      "-u",
+      "-c",
+      `
+import json, sys, time, numpy as np, hnswlib, importlib.metadata as md
 d, k = ${dim}, ${K}
 base = np.fromfile(sys.argv[1] + "/base.f32", dtype=np.float32).reshape(-1, d)
 qs = np.fromfile(sys.argv[1] + "/queries.f32", dtype=np.float32).reshape(-1, d)
 p = hnswlib.Index(space="l2", dim=d)
-p.init_index(max_elements=len(base), ef_construction=${cfg.efC}, M=${cfg.M}, random_seed=100)
+p.init_index(max_elements=len(base), ef_construction=${HNSWLIB.efC}, M=${HNSWLIB.M}, random_seed=100)
 p.set_num_threads(1)
 t = time.perf_counter(); p.add_items(base, np.arange(len(base)), num_threads=1); build = time.perf_counter() - t
-curve = []
-for ef in ${JSON.stringify(C_EF)}:
-    p.set_ef(ef)
-    for i in range(10): p.knn_query(qs[i:i+1], k=k, num_threads=1)
-    ids = []
-    t = time.perf_counter()
-    for i in range(len(qs)):
-        I, _ = p.knn_query(qs[i:i+1], k=k, num_threads=1); ids.append(I[0].tolist())
-    curve.append({"ef": ef, "qps": len(qs) / (time.perf_counter() - t), "ids": ids})
-import importlib.metadata as md
-print(json.dumps({"build": build, "curve": curve, "version": md.version("hnswlib")}))
-`);
-    const parsed = JSON.parse(out.trim().split("\n").pop()!) as {
-      build: number;
-      version: string;
-      curve: Array<{ ef: number; qps: number; ids: number[][] }>;
-    };
-    hnswlibVersion = parsed.version;
-    annRows.push({
-      impl: "hnswlib (Python, 1 thread)",
-      params: `M=${cfg.M},efC=${cfg.efC}`,
-      buildS: parsed.build,
-      curve: parsed.curve.map((c) => ({
-        ef: c.ef,
-        qps: c.qps,
-        recall: annRecall(toIds(c.ids), gt, base, queries, dim),
-      })),
-    });
-  }
+print(json.dumps({"build": build, "version": md.version("hnswlib")}), flush=True)
+for line in sys.stdin:
+    cmd = json.loads(line)
+    p.set_ef(cmd["ef"])
+    if cmd["mode"] == "single":
+        ids = []
+        t = time.perf_counter()
+        for i in range(len(qs)):
+            I, _ = p.knn_query(qs[i:i+1], k=k, num_threads=1); ids.append(I[0])
+        s = time.perf_counter() - t
+    else:
+        t = time.perf_counter()
+        I, _ = p.knn_query(qs, k=k, num_threads=1 if cmd["mode"] == "batch" else 2)
+        s = time.perf_counter() - t
+        ids = I
+    print(json.dumps({"s": s, "ids": [r.tolist() for r in ids]}), flush=True)
+`,
+      dir,
+    ],
+    {
+      env: { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" },
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
+  const lines = createInterface({ input: py.stdout! });
+  const it = lines[Symbol.asyncIterator]();
+  const next = async () => JSON.parse((await it.next()).value as string);
+  log(`(c) build hnswlib M=${HNSWLIB.M} efC=${HNSWLIB.efC} (Python worker)`);
+  const hello = (await next()) as { build: number; version: string };
+  hnswlibVersion = hello.version;
+  const worker = py;
+  contenders3.push({
+    row: {
+      impl: "hnswlib (Python)",
+      params: `M=${HNSWLIB.M},efC=${HNSWLIB.efC}`,
+      buildS: hello.build,
+      curve: [],
+    },
+    pass: async (ef, mode) => {
+      worker.stdin!.write(`${JSON.stringify({ ef, mode })}\n`);
+      return (await next()) as { s: number; ids: number[][] };
+    },
+  });
 }
+for (const c of contenders3)
+  c.row.curve = C_EF.map((ef) => ({
+    ef,
+    recall: 0,
+    batchSame: true,
+    qps: { single: [], batch: [], "batch x2": [] },
+  }));
+log(`(c) ${RUNS} rounds x ${C_EF.length} ef x ${MODES.length} modes x ${contenders3.length} implementations`);
+for (const c of contenders3) await c.pass(C_EF[0], "single"); // warm-up
+for (let r = 0; r < RUNS; r++) {
+  for (const [e, ef] of C_EF.entries()) {
+    for (const mode of MODES) {
+      for (const c of contenders3) {
+        const { s, ids } = await c.pass(ef, mode);
+        const point = c.row.curve[e];
+        point.qps[mode].push(nq / s);
+        if (r === 0 && ids) {
+          if (mode === "single") point.recall = annRecall(toIds(ids), gt, base, queries, dim);
+          else point.batchSame &&= annRecall(toIds(ids), gt, base, queries, dim) === point.recall;
+        }
+      }
+    }
+  }
+  log(`(c) round ${r + 1}/${RUNS} done`);
+}
+py?.stdin?.end();
 rmSync(dir, { recursive: true, force: true });
-const best = (row: AnnRow) =>
-  row.curve.filter((c) => c.recall >= 0.95).sort((a, b) => b.qps - a.qps)[0] as
+const annRows = contenders3.map((c) => c.row);
+const qpsOf = (p: AnnRow["curve"][number], mode: Mode) => median(p.qps[mode]);
+const best = (row: AnnRow, mode: Mode = "single", minRecall = 0.95) =>
+  row.curve.filter((c) => c.recall >= minRecall).sort((a, b) => qpsOf(b, mode) - qpsOf(a, mode))[0] as
     | AnnRow["curve"][number]
     | undefined;
-const hnswlibRef = annRows.find((r) => r.impl.startsWith("hnswlib") && r.params === "M=16,efC=128");
-const hnswlibBest = hnswlibRef ? best(hnswlibRef) : undefined;
-// usearch f32 called directly: the reference for hnsw-ts (the browser-safe HNSW) and the exact kinds.
-const usearchRef = annRows.find((r) => r.impl.startsWith("usearch f32"));
+const hnswlibRef = annRows.find((r) => r.impl.startsWith("hnswlib"));
+// usearch f32 with the default build parameters: the reference for hnsw-ts and the exact kinds.
+const usearchRef = annRows.find((r) => r.impl === "mammals hnsw" && !/quantization/.test(r.params));
 const usearchOk = usearchRef ? best(usearchRef) : undefined;
 const summaryRows = [
   ...(usearchOk && usearchRef
     ? [
         [
-          "usearch hnsw (direct)",
+          "hnsw (usearch)",
           `${usearchRef.params},efSearch=${usearchOk.ef}`,
           "native",
           Number(usearchOk.recall.toFixed(4)),
-          Math.round(usearchOk.qps),
+          Math.round(qpsOf(usearchOk, "single")),
           usearchRef.buildS,
           1,
         ],
@@ -317,9 +383,87 @@ const summaryRows = [
     Number(r.recall.toFixed(4)),
     Math.round(r.qps),
     r.buildS,
-    usearchOk ? Number((r.qps / usearchOk.qps).toFixed(3)) : null,
+    usearchOk ? Number((r.qps / qpsOf(usearchOk, "single")).toFixed(3)) : null,
   ]),
 ];
+
+// ---------- (d) the browser index in Chromium ----------
+const BROWSER_SPEC = "hnsw-ts:M=16,efConstruction=128";
+const browserBase = Math.min(nBase, Number(args["browser-base"]));
+let browser: BrowserAnnResult | undefined;
+let browserGt = gt;
+let browserSkip = "";
+const usearchIndex = usearchRef ? annIndexes.get(ANN_SPECS[annRows.indexOf(usearchRef)]) : undefined;
+if (!existsSync(CHROMIUM))
+  browserSkip = `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
+else if (!usearchIndex) browserSkip = "no f32 hnsw configuration in --ann to compare with";
+else {
+  const bBase = browserBase === nBase ? base : base.slice(0, browserBase * dim);
+  if (browserBase !== nBase) browserGt = groundTruth(bBase, queries, dim, K);
+  // usearch over the same rows: the (c) index when the page has the whole base, else a fresh one.
+  let node = usearchIndex;
+  if (browserBase !== nBase) {
+    node = createIndex(usearchIndex.spec, dim, "l2") as HnswIndex;
+    node.add(rowIds(browserBase), bBase);
+  }
+  browser = await runBrowserAnn({
+    base: bBase,
+    queries,
+    dim,
+    k: K,
+    spec: BROWSER_SPEC,
+    efs: C_EF,
+    rounds: RUNS,
+    log,
+    nodePass: (ef) => {
+      const t = performance.now();
+      for (let i = 0; i < nq; i++) node.search(qRows[i], K, { efSearch: ef });
+      return (performance.now() - t) / 1000;
+    },
+  });
+  if (browserBase !== nBase) {
+    // The usearch recall on the subset (the (c) curve is over the whole base).
+    for (const p of browser.curve) {
+      const ids = qRows.map((q) => node.search(q, K, { efSearch: p.ef }).ids);
+      (p as { nodeRecall?: number }).nodeRecall = annRecall(toIds(ids), browserGt, bBase, queries, dim);
+    }
+  }
+}
+const browserRows = browser
+  ? browser.curve.map((p) => {
+      const bBase = browserBase === nBase ? base : base.slice(0, browserBase * dim);
+      const recall = annRecall(p.ids, browserGt, bBase, queries, dim);
+      const nodeRecall =
+        (p as { nodeRecall?: number }).nodeRecall ??
+        usearchRef?.curve.find((c) => c.ef === p.ef)?.recall ??
+        Number.NaN;
+      return { ef: p.ef, recall, qps: median(p.qps), nodeRecall, nodeQps: median(p.nodeQps) };
+    })
+  : [];
+const browserTable = table(
+  [
+    "efSearch",
+    "hnsw-ts recall (Chromium)",
+    "hnsw-ts QPS (Chromium)",
+    "hnsw recall (Node)",
+    "hnsw QPS (Node)",
+    "QPS ratio",
+  ],
+  browserRows.map((r) => [
+    r.ef,
+    Number(r.recall.toFixed(4)),
+    Math.round(r.qps),
+    Number(r.nodeRecall.toFixed(4)),
+    Math.round(r.nodeQps),
+    Number((r.qps / r.nodeQps).toFixed(3)),
+  ]),
+);
+const browserHeadline = (() => {
+  const b = browserRows.filter((r) => r.recall >= 0.95).sort((x, y) => y.qps - x.qps)[0];
+  const u = browserRows.filter((r) => r.nodeRecall >= 0.95).sort((x, y) => y.nodeQps - x.nodeQps)[0];
+  if (!b || !u) return "No setting reached recall 0.95 on one side; see the table.";
+  return `Fastest at recall >= 0.95: hnsw-ts in Chromium ef=${b.ef} (recall ${b.recall.toFixed(4)}, ${Math.round(b.qps)} QPS) vs usearch in Node ef=${u.ef} (recall ${u.nodeRecall.toFixed(4)}, ${Math.round(u.nodeQps)} QPS): **${ratioText(b.qps / u.nodeQps)}x** (target: >= 0.5x).`;
+})();
 
 // ---------- report ----------
 const cpuModel = (() => {
@@ -330,7 +474,6 @@ const cpuModel = (() => {
   }
 })();
 const loadEnd = loadavg();
-const ratioText = (r: number) => fmt(r, 3);
 const exactTable = table(
   [
     "implementation",
@@ -369,39 +512,70 @@ const exactTable = table(
       : []),
   ],
 );
-const annTable = table(
-  [
-    "implementation",
-    "build params",
-    "build s",
-    "best ef (recall >= 0.95)",
-    "recall",
-    "QPS",
-    "QPS vs hnswlib",
-    "build vs hnswlib",
-  ],
-  annRows.map((r) => {
-    const b = best(r);
-    return [
+const annTable = (minRecall: number) =>
+  table(
+    [
+      "implementation",
+      "params",
+      "mode",
+      "build s",
+      "best ef",
+      "recall",
+      "QPS (median)",
+      "QPS vs hnswlib same mode",
+      "QPS vs hnswlib single",
+      "build vs hnswlib",
+    ],
+    annRows.flatMap((r) =>
+      MODES.map((mode) => {
+        const b = best(r, mode, minRecall);
+        const ref = hnswlibRef ? best(hnswlibRef, mode, minRecall) : undefined;
+        const refSingle = hnswlibRef ? best(hnswlibRef, "single", minRecall) : undefined;
+        return [
+          r.impl,
+          r.params,
+          mode,
+          r.buildS,
+          b?.ef ?? "-",
+          b ? Number(b.recall.toFixed(4)) : null,
+          b ? Math.round(qpsOf(b, mode)) : null,
+          b && ref ? Number((qpsOf(b, mode) / qpsOf(ref, mode)).toFixed(3)) : null,
+          b && refSingle ? Number((qpsOf(b, mode) / qpsOf(refSingle, "single")).toFixed(3)) : null,
+          hnswlibRef ? Number((r.buildS / hnswlibRef.buildS).toFixed(3)) : null,
+        ];
+      }),
+    ),
+  );
+const curveTable = table(
+  ["implementation", "params", "mode", ...C_EF.map((ef) => `ef=${ef}`)],
+  annRows.flatMap((r) =>
+    MODES.map((mode) => [
       r.impl,
       r.params,
-      r.buildS,
-      b?.ef ?? "-",
-      b ? Number(b.recall.toFixed(4)) : null,
-      b ? Math.round(b.qps) : null,
-      b && hnswlibBest ? Number((b.qps / hnswlibBest.qps).toFixed(3)) : null,
-      hnswlibRef ? Number((r.buildS / hnswlibRef.buildS).toFixed(3)) : null,
-    ];
-  }),
+      mode,
+      ...r.curve.map((c) => `${c.recall.toFixed(3)} / ${Math.round(qpsOf(c, mode))}`),
+    ]),
+  ),
 );
-const curveTable = table(
-  ["implementation", "build params", ...C_EF.map((ef) => `ef=${ef}`)],
-  annRows.map((r) => [
-    r.impl,
-    r.params,
-    ...r.curve.map((c) => `${c.recall.toFixed(3)} / ${Math.round(c.qps)}`),
-  ]),
+const batchMismatch = annRows.flatMap((r) =>
+  r.curve.filter((c) => !c.batchSame).map((c) => `${r.impl} ${r.params} ef=${c.ef}`),
 );
+// The headline: the fastest single-thread configuration of ours against hnswlib's, both at recall >= 0.95.
+const headline = (() => {
+  if (!hnswlibRef) return "";
+  const ref = best(hnswlibRef, "single");
+  if (!ref) return "";
+  const ours = annRows
+    .filter((r) => r !== hnswlibRef)
+    .flatMap((r) => (["single", "batch"] as const).map((mode) => ({ r, mode, b: best(r, mode) })))
+    .filter((x) => x.b)
+    .sort((x, y) => qpsOf(y.b!, y.mode) - qpsOf(x.b!, x.mode))[0];
+  if (!ours) return "";
+  const refBatch = best(hnswlibRef, "batch");
+  const vs = (mode: Mode, p: AnnRow["curve"][number] | undefined) =>
+    p ? `${ratioText(qpsOf(ours.b!, ours.mode) / qpsOf(p, mode))}x` : "-";
+  return `Fastest one-thread configuration of ours at recall >= 0.95: \`${ours.r.impl} ${ours.r.params}\` (${ours.mode}, ef=${ours.b!.ef}, recall ${ours.b!.recall.toFixed(4)}): **${vs("single", ref)}** hnswlib's one-query-per-call QPS, ${vs("batch", refBatch)} hnswlib's batched QPS (target: 1.3x); build ${fmt(ours.r.buildS, 3)} s vs hnswlib ${fmt(hnswlibRef.buildS, 3)} s.`;
+})();
 const md = `# Index benchmarks
 
 Generated by \`${command}\` on ${new Date().toISOString()} (whole run ${fmt((performance.now() - started) / 1000, 3)} s).
@@ -410,7 +584,7 @@ Do not edit by hand: rerun the command.
 Machine: ${cpuModel}, ${cpus().length} cores, shared: load average ${loadStart.map((x) => x.toFixed(1)).join(" ")} at the start, ${loadEnd.map((x) => x.toFixed(1)).join(" ")} at the end
 (other jobs ran on the machine, so absolute times are noisy; ratios compare implementations timed in the same run, alternately).
 Node ${process.version}; usearch ${readPkgVersion("usearch")}; kernel path of new indexes: **${kernelPath()}**.
-All searches single-threaded, one query at a time, k = ${K}.
+All searches single-threaded and one query per call, k = ${K}, except the \`batch\` and \`batch x2\` (two threads) modes of (c).
 
 ## (a) ann-benchmarks protocol on ${dataset.name}
 
@@ -424,15 +598,15 @@ Same as \`mammals bench index --dataset ${DATASET} --queries ${QUERIES} --index 
 ${benchIndexTable(results)}
 \`\`\`
 
-Fastest setting at recall >= 0.95 of each graph index next to the exact indexes; "QPS vs usearch" = row QPS / QPS of usearch f32
-(M=16, efC=128, called directly, from (c)):
+Fastest setting at recall >= 0.95 of each graph index next to the exact indexes; "QPS vs usearch" = row QPS / QPS of \`hnsw\` f32
+(usearch, M=16, efC=128, one query per call, median of the rounds in (c)):
 
 \`\`\`
 ${table(["index", "params", "kernel", "recall", "QPS", "build s", "QPS vs usearch"], summaryRows)}
 \`\`\`
 ${
   usearchOk && tsOk
-    ? `\nhnsw-ts reaches recall ${tsOk.recall.toFixed(4)} at **${ratioText(tsOk.qps / usearchOk.qps)}x** usearch's QPS (target: >= 0.95 recall at >= 0.5x); build ${fmt(tsOk.buildS, 3)} s vs ${fmt(usearchRef?.buildS ?? Number.NaN, 3)} s.\n`
+    ? `\nhnsw-ts reaches recall ${tsOk.recall.toFixed(4)} at **${ratioText(tsOk.qps / qpsOf(usearchOk, "single"))}x** usearch's QPS (target: >= 0.95 recall at >= 0.5x); build ${fmt(tsOk.buildS, 3)} s vs ${fmt(usearchRef?.buildS ?? Number.NaN, 3)} s.\n`
     : ""
 }
 ## (b) Exact single-query search, ${nBase} x ${dim}
@@ -451,22 +625,58 @@ ${exactTable}
 ${faiss ? "" : "\nfaiss: not installed (apt-get install python3-faiss).\n"}
 ## (c) ANN in Node vs hnswlib
 
-Same base, queries and ground truth as (a). usearch is called directly (no adapter: the per-call cost
-is the binding's), its efSearch changed through memory-mapped views of the saved index; f16 stores the
-vectors in half precision, which is exact for 0..255 pixels, so no re-ranking is needed on this data.
-hnswlib: Debian's python3-hnswlib ${hnswlibVersion ?? "(not installed)"}, \`knn_query\` one query per call,
-\`num_threads=1\` for build and search. Builds single-threaded. Recall / QPS per efSearch:
+Same base, queries and ground truth as (a). Ours: the \`hnsw\` index kind (usearch's HNSW through our adapter,
+which calls usearch's compiled binding; efSearch per call through memory-mapped views of the saved graph),
+built with one thread. \`quantization=f16\` stores half floats (exact for 0..255 pixels); \`quantization=i8\`
+stores one-range affine int8 codes (254 steps over the learned range 0..255 here, so at most half a
+grey level of rounding per pixel), and \`rerank=20\` re-ranks 20 candidates by exact f32 distances.
+hnswlib: Debian's python3-hnswlib ${hnswlibVersion ?? "(not installed)"} in a long-lived Python worker, built with
+\`num_threads=1\`; its passes are timed inside Python, so the pipe to the worker is not counted.
+Modes: \`single\` = one call per query (ours: \`search\`; hnswlib: \`knn_query\` on one row), \`batch\` = all
+${nq} queries in one call on one thread (ours: \`searchBatch\` with \`searchThreads=1\`; hnswlib: \`knn_query\` on
+the matrix, \`num_threads=1\`), \`batch x2\` = the same on **two threads** (\`searchThreads=2\`, \`num_threads=2\`;
+the machine has 2 cores, shared). ${RUNS} rounds; in each, every implementation runs every mode and ef in turn;
+QPS = median over rounds. Recall is the single-query answers'${batchMismatch.length === 0 ? "; batch answers scored the same recall at every point" : `; batch recall differed at: ${batchMismatch.join(", ")}`}.
+
+Recall / QPS per efSearch:
 
 \`\`\`
 ${curveTable}
 \`\`\`
 
-Fastest setting at recall >= 0.95; ratios against hnswlib M=16, efC=128 in the same run:
+Fastest setting at recall >= 0.95 per implementation and mode; ratios against hnswlib (M=${HNSWLIB.M}, efC=${HNSWLIB.efC}) in the same run:
 
 \`\`\`
-${annTable}
+${annTable(0.95)}
 \`\`\`
-`;
+
+${headline}
+
+The same at recall >= 0.98:
+
+\`\`\`
+${annTable(0.98)}
+\`\`\`
+
+## (d) The browser index in Chromium
+${
+  browser
+    ? `
+Headless Chromium ${browser.chromium} (\`${CHROMIUM}\`, flags \`${CHROMIUM_ARGS.join(" ")}\`, driven by playwright-core) loads the
+browser bundle (\`src/browser.ts\` bundled by esbuild) and the vectors from 127.0.0.1, builds \`${BROWSER_SPEC}\` over
+${browserBase === nBase ? `the whole base (${nBase} x ${dim})` : `the first ${browserBase} base rows (a subset, to keep the run short; recall against the exact neighbours within it)`} in the page, distance path **${browser.kernel}**, in
+${fmt(browser.buildS, 3)} s (usearch f32 in Node: ${fmt(usearchRef?.buildS ?? Number.NaN, 3)} s in (c)${browserBase === nBase ? "" : ", on the whole base"}), and answers the ${nq} queries one \`search\` call each.
+After every page pass, usearch (\`${usearchIndex?.spec}\`, one query per call) answers the same queries in Node
+at the same efSearch, so both are timed alternately; ${RUNS} rounds, median QPS.
+
+\`\`\`
+${browserTable}
+\`\`\`
+
+${browserHeadline}
+`
+    : `\nNot run: ${browserSkip}.\n`
+}`;
 writeFileSync(args.out!, md);
 log(`wrote ${args.out}`);
 
