@@ -14,8 +14,6 @@
  * status of http-errors.ts, in the one onError handler below.
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { cors } from "hono/cors";
-import { requestId } from "hono/request-id";
 import { validator } from "hono/validator";
 import { fail } from "../core/errors.js";
 import { dashboardPage } from "./dashboard.js";
@@ -59,6 +57,18 @@ export interface AppOptions {
   assets?: { uplotJs: string; uplotCss: string };
 }
 
+const REQUEST_ID_HEADER = "X-Request-Id";
+const CORS_METHODS = "GET,POST,OPTIONS";
+const CORS_HEADERS = "content-type,authorization,x-api-key,x-batch-shape,x-request-id";
+const CORS_MAX_AGE = "600";
+
+/** The client's X-Request-Id when it is a sane token (word characters, - and =, at most 255), else a new UUID. */
+function requestIdOf(given: string | undefined): string {
+  return given !== undefined && given.length > 0 && given.length <= 255 && !/[^\w\-=]/.test(given)
+    ? given
+    : crypto.randomUUID();
+}
+
 type Env = {
   Variables: { requestId: string; predictInput: PredictInput; feedbackBody: FeedbackBody };
 };
@@ -71,26 +81,30 @@ export function createApp(service: ServingService, o: AppOptions = {}): Hono<Env
   const app = new Hono<Env>();
   const logRequests = o.log !== undefined && (o.log.isLevelEnabled?.("info") ?? true);
 
-  app.use(requestId());
-  // Browser pages on other origins (the on-device page of `mammals web`) use a node as their upstream.
-  app.use(
-    cors({
-      origin: "*",
-      allowMethods: ["GET", "POST", "OPTIONS"],
-      allowHeaders: ["content-type", "authorization", "x-batch-shape"],
-      maxAge: 600,
-    }),
-  );
+  // One middleware for what every request needs: its id, CORS, metrics and the log line. Headers are
+  // set with c.header() before the route answers, so they go into the answer as it is built: a
+  // header set on `c.res` afterwards (hono/cors does that) makes Hono rebuild the answer as a
+  // web-standard Response with a streamed body, which the Node adapter then has to read back.
   app.use(async (c, next) => {
     const t0 = performance.now();
-    await next();
+    const id = requestIdOf(c.req.header(REQUEST_ID_HEADER));
+    c.set("requestId", id);
+    c.header(REQUEST_ID_HEADER, id);
+    // Browser pages on other origins (the on-device page of `mammals web`) use a node as their upstream.
+    c.header("Access-Control-Allow-Origin", "*");
+    if (c.req.method === "OPTIONS") {
+      c.header("Access-Control-Allow-Methods", CORS_METHODS);
+      c.header("Access-Control-Allow-Headers", CORS_HEADERS);
+      c.header("Access-Control-Max-Age", CORS_MAX_AGE);
+      c.res = c.body(null, 204);
+    } else await next();
     const seconds = (performance.now() - t0) / 1000;
     const route = c.req.routePath;
     o.metrics?.observeRequest(route, c.req.method, c.res.status, seconds);
     if (logRequests && (c.res.status >= 400 || c.req.method !== "GET"))
       o.log!.info(
         {
-          requestId: c.get("requestId"),
+          requestId: id,
           method: c.req.method,
           path: c.req.path,
           status: c.res.status,
