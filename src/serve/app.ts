@@ -22,6 +22,7 @@ import { openApiDocument } from "./openapi.js";
 import {
   ApiKeyCheck,
   BINARY_TYPE,
+  feedbackFromJson,
   JSON_TYPE,
   type PredictInput,
   parseJson,
@@ -78,6 +79,11 @@ export function createApp(service: ServingService, o: AppOptions = {}): Hono<Env
   const openapi = openApiDocument(schemas, service.info, service.limits);
   const keyCheck = o.apiKey ? new ApiKeyCheck(o.apiKey) : null;
   const dim = service.info.inputDim;
+  const bodyLimits = {
+    inputDim: dim,
+    numClasses: service.info.numClasses,
+    maxBatch: service.limits.maxBatch,
+  };
   const app = new Hono<Env>();
   const logRequests = o.log !== undefined && (o.log.isLevelEnabled?.("info") ?? true);
 
@@ -130,7 +136,10 @@ export function createApp(service: ServingService, o: AppOptions = {}): Hono<Env
   };
 
   // The query goes through Hono's validator with the endpoint's zod schema.
-  const predictQuery = validator("query", (v) => parseWith(schemas.predictQuery, v, "query"));
+  // (Most requests have no query: nothing to check, the schema's answer for {} is {}.)
+  const predictQuery = validator("query", (v) =>
+    Object.keys(v).length === 0 ? {} : parseWith(schemas.predictQuery, v, "query"),
+  );
 
   const predictBody: MiddlewareHandler<Env> = async (c, next) => {
     const type = requireMediaType(c.req.raw, [JSON_TYPE, BINARY_TYPE]);
@@ -139,7 +148,7 @@ export function createApp(service: ServingService, o: AppOptions = {}): Hono<Env
       "predictInput",
       type === BINARY_TYPE
         ? predictFromBinary(bytes, c.req.header(SHAPE_HEADER) ?? null, dim, service.limits.maxBatch)
-        : predictFromJson(parseJson(bytes), schemas, dim),
+        : predictFromJson(parseJson(bytes), schemas, bodyLimits),
     );
     await next();
   };
@@ -147,7 +156,7 @@ export function createApp(service: ServingService, o: AppOptions = {}): Hono<Env
   const feedbackBody: MiddlewareHandler<Env> = async (c, next) => {
     requireMediaType(c.req.raw, [JSON_TYPE]);
     const bytes = await readBody(c.req.raw, service.limits.maxBodyBytes);
-    c.set("feedbackBody", parseWith(schemas.feedbackBody, parseJson(bytes), "body"));
+    c.set("feedbackBody", feedbackFromJson(parseJson(bytes), schemas, bodyLimits));
     await next();
   };
 
