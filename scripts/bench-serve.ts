@@ -20,7 +20,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { Rng } from "../src/core/rng.js";
 import { loadDataset } from "../src/data/datasets.node.js";
 import { jitter } from "../src/data/transforms.js";
@@ -617,7 +617,7 @@ memory and evicts one (admission "all"), i.e. one insertion and one removal in t
 |---|---|---|---|---|---|
 | ${f(fb.r.rps, 0)} | ${f(fb.r.p50)} | ${f(fb.r.p99)} | ${f(fbPerCommit, 1)} | ${f(fb.nodeCpuUs, 0)} | ${fb.r.other} |
 `;
-  writeFileSync(join(ROOT, out), md);
+  writeFileSync(resolve(ROOT, out), md);
   log(`wrote ${out}`);
 }
 

@@ -71,8 +71,28 @@ function requestIdOf(given: string | undefined): string {
 }
 
 type Env = {
-  Variables: { requestId: string; predictInput: PredictInput; feedbackBody: FeedbackBody };
+  Variables: {
+    requestId: string;
+    predictInput: PredictInput;
+    feedbackBody: FeedbackBody;
+    /** The answer carries the request id and CORS headers already (answerJson). */
+    headersDone: boolean;
+  };
 };
+
+/** The headers every answer carries: the request id, and CORS for pages on any origin. */
+function commonHeaders(id: string): Record<string, string> {
+  return { "x-request-id": id, "access-control-allow-origin": "*" };
+}
+
+/** A 200 JSON answer with every header in one plain object (the hot routes). */
+function answerJson(c: Context<Env>, value: unknown): Response {
+  c.set("headersDone", true);
+  return new Response(JSON.stringify(value), {
+    status: 200,
+    headers: { "content-type": "application/json", ...commonHeaders(c.get("requestId")) },
+  });
+}
 
 export function createApp(service: ServingService, o: AppOptions = {}): Hono<Env> {
   const schemas = serviceSchemas({ ...service.info, maxBatch: service.limits.maxBatch });
@@ -87,23 +107,34 @@ export function createApp(service: ServingService, o: AppOptions = {}): Hono<Env
   const app = new Hono<Env>();
   const logRequests = o.log !== undefined && (o.log.isLevelEnabled?.("info") ?? true);
 
-  // One middleware for what every request needs: its id, CORS, metrics and the log line. Headers are
-  // set with c.header() before the route answers, so they go into the answer as it is built: a
-  // header set on `c.res` afterwards (hono/cors does that) makes Hono rebuild the answer as a
-  // web-standard Response with a streamed body, which the Node adapter then has to read back.
+  // One middleware for what every request needs: its id, CORS, metrics and the log line. The two
+  // hot routes answer with their headers in a plain object (answerJson), which the Node adapter
+  // writes as they are; other answers get the id and CORS headers added here afterwards. (Headers
+  // set on `c.res` *before* the route answers, as hono/cors does, make Hono rebuild every answer
+  // as a web-standard Response with a streamed body that the Node adapter then reads back.)
   app.use(async (c, next) => {
     const t0 = performance.now();
     const id = requestIdOf(c.req.header(REQUEST_ID_HEADER));
     c.set("requestId", id);
-    c.header(REQUEST_ID_HEADER, id);
-    // Browser pages on other origins (the on-device page of `mammals web`) use a node as their upstream.
-    c.header("Access-Control-Allow-Origin", "*");
-    if (c.req.method === "OPTIONS") {
-      c.header("Access-Control-Allow-Methods", CORS_METHODS);
-      c.header("Access-Control-Allow-Headers", CORS_HEADERS);
-      c.header("Access-Control-Max-Age", CORS_MAX_AGE);
-      c.res = c.body(null, 204);
-    } else await next();
+    if (c.req.method === "OPTIONS")
+      c.res = new Response(null, {
+        status: 204,
+        headers: {
+          ...commonHeaders(id),
+          "access-control-allow-methods": CORS_METHODS,
+          "access-control-allow-headers": CORS_HEADERS,
+          "access-control-max-age": CORS_MAX_AGE,
+        },
+      });
+    else {
+      await next();
+      if (!c.get("headersDone")) {
+        const h = c.res.headers;
+        h.set(REQUEST_ID_HEADER, id);
+        // Browser pages on other origins (the on-device page of `mammals web`) use a node as their upstream.
+        h.set("access-control-allow-origin", "*");
+      }
+    }
     const seconds = (performance.now() - t0) / 1000;
     const route = c.req.routePath;
     o.metrics?.observeRequest(route, c.req.method, c.res.status, seconds);
@@ -124,7 +155,9 @@ export function createApp(service: ServingService, o: AppOptions = {}): Hono<Env
     const a = errorAnswer(e);
     if (a.status >= 500 && a.body.code === "INTERNAL")
       o.log?.error({ requestId: c.get("requestId"), err: e }, "unexpected failure");
-    return c.json(a.body, a.status as 500, a.headers);
+    // The id and CORS headers too: an error thrown past the middleware (no such endpoint) skips its second half.
+    const id = c.get("requestId");
+    return c.json(a.body, a.status as 500, { ...a.headers, ...(id ? commonHeaders(id) : {}) });
   });
   app.notFound((c) =>
     fail("NOT_FOUND", `${c.req.method} ${c.req.path}: no such endpoint; see /openapi.json`),
@@ -165,11 +198,11 @@ export function createApp(service: ServingService, o: AppOptions = {}): Hono<Env
     const input = c.get("predictInput");
     const probabilities = q.probabilities === "true" || q.probabilities === "1";
     const out = await service.predict(input.rows, input.n, { probabilities });
-    return c.json(input.single ? out[0] : { predictions: out });
+    return answerJson(c, input.single ? out[0] : { predictions: out });
   });
 
   app.post("/v1/feedback", requireKey, feedbackBody, async (c) => {
-    return c.json(await service.feedback(c.get("feedbackBody")));
+    return answerJson(c, await service.feedback(c.get("feedbackBody")));
   });
 
   app.get("/v1/memory", async (c) => c.json(await service.memoryInfo()));
