@@ -26,7 +26,7 @@ import {
 import { reinsertEntry, setEntryTrust } from "../memory/snapshot.js";
 import { afterIo } from "./batcher.js";
 import type { MemoryJournal } from "./journal.js";
-import type { FeedbackRecord, Store, StoredState } from "./store.js";
+import type { CommitBatch, FeedbackRecord, Store, StoredState } from "./store.js";
 
 export interface DurabilityOptions {
   /** Checkpoint the whole state at most this often while commits happen (ms). Default 5000. */
@@ -56,6 +56,9 @@ export class Durability {
   private commitsSinceCheckpoint = 0;
   private failure: Error | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** Commits sent to a background store and not yet durable, and the last one sent. */
+  private inFlight = 0;
+  private lastSent: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly node: EdgeNode,
@@ -116,7 +119,14 @@ export class Durability {
   whenDurable(): Promise<void> {
     if (!this.store) return Promise.resolve();
     if (this.failure) return Promise.reject(this.broken());
-    if (!this.journal.dirty && this.pendingFeedback.length === 0) return Promise.resolve();
+    if (!this.journal.dirty && this.pendingFeedback.length === 0) {
+      if (this.inFlight === 0) return Promise.resolve();
+      // Nothing new, but changes already sent to a background store are not durable yet: no answer
+      // goes out before every change made before it is (as with commits on this thread).
+      return this.lastSent.then(() => {
+        if (this.failure) throw this.broken();
+      });
+    }
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       if (!this.scheduled) {
@@ -126,23 +136,39 @@ export class Durability {
     });
   }
 
-  /** Commits now, with a checkpoint (shutdown, tests). */
-  checkpoint(): void {
-    if (!this.store || this.failure) return;
+  /** Commits now, with a checkpoint (shutdown, tests); done when the promise resolves. */
+  checkpoint(): Promise<void> {
+    if (!this.store || this.failure) return Promise.resolve();
+    if (this.store.inBackground) return this.commitInBackground(true);
     this.commit(true);
+    return Promise.resolve();
   }
 
   /** Final checkpoint and close; the node must not change afterwards. */
-  close(): void {
+  close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    if (!this.store) return;
-    if (!this.failure) this.commit(true);
-    this.store.close();
+    const store = this.store;
+    if (!store) return Promise.resolve();
+    if (!store.inBackground) {
+      if (!this.failure) this.commit(true);
+      store.close();
+      return Promise.resolve();
+    }
+    return (async () => {
+      // A failed final checkpoint leaves the last commit as the state: recovery replays it.
+      if (!this.failure) await this.commitInBackground(true).catch(() => {});
+      await store.closeInBackground!();
+    })();
   }
 
   private checkpointIfDue(): void {
     if (this.commitsSinceCheckpoint > 0 && !this.failure) {
+      if (this.store!.inBackground) {
+        // A failure is recorded; the next request learns of it.
+        this.commitInBackground(true).catch(() => {});
+        return;
+      }
       try {
         this.commit(true);
       } catch {
@@ -155,6 +181,17 @@ export class Durability {
     this.scheduled = false;
     const waiters = this.waiters;
     this.waiters = [];
+    if (this.store!.inBackground) {
+      this.commitInBackground(false).then(
+        () => {
+          for (const w of waiters) w.resolve();
+        },
+        () => {
+          for (const w of waiters) w.reject(this.broken());
+        },
+      );
+      return;
+    }
     try {
       this.commit(false);
       for (const w of waiters) w.resolve();
@@ -163,27 +200,58 @@ export class Durability {
     }
   }
 
-  private commit(checkpoint: boolean): void {
-    const store = this.store!;
+  /** The changes since the last commit as one batch (clears the journal and the pending feedback). */
+  private capture(checkpoint: boolean): CommitBatch {
     const changes = this.journal.take();
     const feedback = this.pendingFeedback;
     this.pendingFeedback = [];
+    return {
+      ...changes,
+      feedback,
+      learned: encodeState(captureLearnedScalars(this.node)),
+      checkpoint: checkpoint
+        ? encodeState(captureEdgeNode(this.node, { withIndex: false }) as unknown as StateTree)
+        : undefined,
+    };
+  }
+
+  private commit(checkpoint: boolean): void {
+    const batch = this.capture(checkpoint);
     try {
-      store.commit({
-        ...changes,
-        feedback,
-        learned: encodeState(captureLearnedScalars(this.node)),
-        checkpoint: checkpoint
-          ? encodeState(captureEdgeNode(this.node, { withIndex: false }) as unknown as StateTree)
-          : undefined,
-      });
+      this.store!.commit(batch);
     } catch (e) {
       this.failure = e instanceof Error ? e : new Error(String(e));
       throw e;
     }
+    this.committed(batch, checkpoint);
+  }
+
+  /**
+   * Captures the changes now and sends them to the background store, which writes its commits in
+   * the order sent; resolves once this one is durable.
+   */
+  private commitInBackground(checkpoint: boolean): Promise<void> {
+    const batch = this.capture(checkpoint);
+    this.inFlight++;
+    const sent = this.store!.commitInBackground!(batch).then(
+      () => {
+        this.inFlight--;
+        this.committed(batch, checkpoint);
+      },
+      (e: unknown) => {
+        this.inFlight--;
+        this.failure ??= e instanceof Error ? e : new Error(String(e));
+        throw e;
+      },
+    );
+    this.lastSent = sent.catch(() => {});
+    return sent;
+  }
+
+  private committed(batch: CommitBatch, checkpoint: boolean): void {
     this.commits++;
-    this.lastGroup = feedback.length;
-    this.feedbackCount += feedback.length;
+    this.lastGroup = batch.feedback.length;
+    this.feedbackCount += batch.feedback.length;
     this.commitsSinceCheckpoint = checkpoint ? 0 : this.commitsSinceCheckpoint + 1;
   }
 

@@ -188,7 +188,7 @@ export class EdgeService extends ServingService {
     return { size: m.size, capacity: m.capacityItems };
   }
 
-  protected override shutdown(): void {
-    this.durability.close();
+  protected override shutdown(): Promise<void> {
+    return this.durability.close();
   }
 }
