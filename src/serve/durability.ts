@@ -5,6 +5,9 @@
  * for {@link Durability.whenDurable} before its answer goes out. The first waiter of an event-loop
  * turn schedules one commit after the turn's I/O; every request that changed something in that
  * turn rides on the same transaction (group commit), so the cost of the disk flush is shared.
+ * With a store that writes on a worker thread (Store.inBackground), the turn's changes are captured
+ * at that moment and written there while the event loop goes on serving; the worker writes the
+ * commits in the order sent, and an answer waits until every commit sent before it is durable.
  *
  * Recovery: a clean shutdown leaves a checkpoint matching the last commit, restored exactly.
  * After a crash the last checkpoint is restored, then the durable rows win: entries admitted
