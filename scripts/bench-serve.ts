@@ -610,7 +610,8 @@ a share of the whole request.
 ## Durable feedback (64 connections, unthrottled)
 
 \`POST /v1/feedback {input, label}\`, each answered only after its SQLite transaction (WAL, synchronous=FULL) committed;
-concurrent requests share a commit (group commit). Each feedback here also inserts an entry into the full
+concurrent requests share a commit (group commit), written on the node's writer thread while the event loop goes on
+serving (one commit at a time: what arrives during a commit goes into the next). Each feedback here also inserts an entry into the full
 memory and evicts one (admission "all"), i.e. one insertion and one removal in the ${index} index.
 
 | acknowledged/s | p50 ms | p99 ms | feedback per commit | node CPU us/feedback | non-2xx |

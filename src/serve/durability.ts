@@ -62,6 +62,8 @@ export class Durability {
   /** Commits sent to a background store and not yet durable, and the last one sent. */
   private inFlight = 0;
   private lastSent: Promise<void> = Promise.resolve();
+  /** Waiters arrived while a background commit was being written: flush once it is durable. */
+  private flushWhenDone = false;
 
   constructor(
     private readonly node: EdgeNode,
@@ -182,9 +184,20 @@ export class Durability {
 
   private flush(): void {
     this.scheduled = false;
+    const background = this.store!.inBackground === true;
+    if (background && this.inFlight > 0) {
+      // One commit at a time: what arrives while one is written goes into the next, sent as soon as
+      // it is durable (the group grows with the disk's latency, as when the flush blocked this thread).
+      this.flushWhenDone = true;
+      return;
+    }
     const waiters = this.waiters;
     this.waiters = [];
-    if (this.store!.inBackground) {
+    if (background) {
+      if (this.failure) {
+        for (const w of waiters) w.reject(this.broken());
+        return;
+      }
       this.commitInBackground(false).then(
         () => {
           for (const w of waiters) w.resolve();
@@ -236,14 +249,21 @@ export class Durability {
   private commitInBackground(checkpoint: boolean): Promise<void> {
     const batch = this.capture(checkpoint);
     this.inFlight++;
+    const settled = () => {
+      this.inFlight--;
+      if (this.flushWhenDone && this.inFlight === 0) {
+        this.flushWhenDone = false;
+        this.flush();
+      }
+    };
     const sent = this.store!.commitInBackground!(batch).then(
       () => {
-        this.inFlight--;
         this.committed(batch, checkpoint);
+        settled();
       },
       (e: unknown) => {
-        this.inFlight--;
         this.failure ??= e instanceof Error ? e : new Error(String(e));
+        settled();
         throw e;
       },
     );
