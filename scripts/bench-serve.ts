@@ -564,6 +564,19 @@ the node answers locally. Latency: exact percentiles (ms) of every 2xx answer's 
 due (fixed rates: an open-loop generator in its own process, evenly spaced arrivals over up to 32 keep-alive
 connections) or sent (unthrottled: autocannon).
 
+## Targets
+
+| target | measured | met |
+|---|---|---|
+| p99 <= 5 ms at 2000 req/s, single JSON predictions | p99 ${f(at2000.r.p99)} ms, ${f(at2000.r.rps, 0)} answered/s | ${at2000.r.p99 <= 5 && at2000.r.rps >= 1900 ? "yes" : "no"} |
+| binary >= 2x JSON throughput | ${f(pairedRatio("binary, 1 input", "JSON, 1 input"))}x single, ${f(pairedRatio("binary, 32 inputs", "JSON, 32 inputs"))}x batches of 32 | ${pairedRatio("binary, 1 input", "JSON, 1 input") >= 2 && pairedRatio("binary, 32 inputs", "JSON, 32 inputs") >= 2 ? "yes" : "no"} |
+| durable feedback >= 1000/s | ${f(fb.r.rps, 0)}/s | ${fb.r.rps >= 1000 ? "yes" : "no"} |
+
+Why a target is missed is in the section that measures it: the latency tail against what else ran on the
+${cpu.length} cores (the node's and the generator's own CPU are measured), the binary/JSON ratio against the
+share of a request that JSON parsing is (the node's CPU per request for both bodies), feedback against its
+CPU per feedback (an insertion and an eviction in the index each time).
+
 ## Single predictions at fixed rates (evenly spaced arrivals)
 
 "inside" is the time the inputs spent in the service (the node's own \`mammals_prediction_latency_seconds\`
