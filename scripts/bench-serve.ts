@@ -461,10 +461,12 @@ async function main(): Promise<void> {
    * A load run, with what the node's /metrics say about it: the time the inputs spent inside the
    * service, the node's CPU per answered request and its durable commits.
    */
+  const loads: number[] = [];
   const measured = async (url: string, c: LoadConfig): Promise<Measured> => {
     const before = await scrape(url);
     const r = await load(c);
     const after = await scrape(url);
+    loads.push(loadavg()[0]);
     return {
       r,
       inside: serviceTime(before.buckets, after.buckets),
@@ -553,7 +555,8 @@ async function main(): Promise<void> {
 Command: \`${command}\` (commit ${commit}, ${new Date().toISOString().slice(0, 10)}).
 
 Machine: ${cpu.length} x ${cpu[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}.
-Load average (1/5/15 min) before: ${loadBefore.map((x) => x.toFixed(2)).join(" / ")}, after: ${loadAfter.map((x) => x.toFixed(2)).join(" / ")}.
+Load average (1/5/15 min) before: ${loadBefore.map((x) => x.toFixed(2)).join(" / ")}, after: ${loadAfter.map((x) => x.toFixed(2)).join(" / ")}; 1-min load average after each
+measured run: median ${f(median(loads))}, range ${f(Math.min(...loads))} to ${f(Math.max(...loads))} (${cpu.length} cores: above ${cpu.length}, processes wait for a CPU).
 The machine is shared (other jobs were running): figures are noisy, each is the median of ${repeats} runs of ${durationS} s.
 The load generator (autocannon, its own process), the edge node and the cloud node all run on these ${cpu.length} cores.
 
@@ -595,7 +598,7 @@ from what shares the ${cpu.length} cores: the HTTP stack, garbage collection, th
 machine's other jobs (a generator that falls behind is charged too, since latency counts from the due time).
 At 2000 req/s (JSON, no micro-batching) the node used ${f(at2000.nodeCpuUs, 0)} us of CPU per request, i.e.
 ${f((at2000.nodeCpuUs * at2000.r.rps) / 1e4, 0)}% of one core, and the generator ${f(100 * at2000.r.generatorCpu, 0)}% of one core; with a load
-average of ${loadBefore[0].toFixed(1)} (before) on ${cpu.length} cores, the rest of the machine was busy too.
+average of ${f(median(loads), 1)} (median over the runs) on ${cpu.length} cores, the rest of the machine was busy too.
 
 Highest rate (steps of 500/s) with p99 <= 5 ms and at least 95% of it answered: **${highest} req/s** (JSON, without micro-batching, the default for an edge node).
 
