@@ -643,4 +643,26 @@ describe("CORS for pages on other origins", () => {
     const r = await app.request("/healthz", { headers: { origin: "http://127.0.0.1:9999" } });
     expect(r.headers.get("access-control-allow-origin")).toBe("*");
   });
+
+  it("every answer, hot route, other route or error, carries CORS and the request id (the client's when sane)", async () => {
+    const { app } = edgeApp();
+    const answers = [
+      await postJson(app, "/v1/predict", { input: good() }, { "x-request-id": "client-7" }),
+      await postJson(app, "/v1/feedback", { input: good(), label: 0 }, { "x-request-id": "client-8" }),
+      await postJson(app, "/v1/predict", { input: [1] }, { "x-request-id": "client-9" }),
+      await postJson(app, "/v1/nowhere", {}, { "x-request-id": "client-10" }),
+    ];
+    expect(answers.map((a) => [a.status, a.headers.get("x-request-id")])).toEqual([
+      [200, "client-7"],
+      [200, "client-8"],
+      [400, "client-9"],
+      [404, "client-10"],
+    ]);
+    for (const a of answers) expect(a.headers.get("access-control-allow-origin")).toBe("*");
+    expect(answers[0].headers.get("content-type")).toMatch(/^application\/json/);
+    const made = (await getJson(app, "/healthz")).status;
+    expect(made).toBe(200);
+    const r = await app.request("/v1/info", { headers: { "x-request-id": "no spaces allowed" } });
+    expect(r.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
 });

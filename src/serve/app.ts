@@ -14,8 +14,6 @@
  * status of http-errors.ts, in the one onError handler below.
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { cors } from "hono/cors";
-import { requestId } from "hono/request-id";
 import { validator } from "hono/validator";
 import { fail } from "../core/errors.js";
 import { dashboardPage } from "./dashboard.js";
@@ -24,6 +22,7 @@ import { openApiDocument } from "./openapi.js";
 import {
   ApiKeyCheck,
   BINARY_TYPE,
+  feedbackFromJson,
   JSON_TYPE,
   type PredictInput,
   parseJson,
@@ -59,38 +58,90 @@ export interface AppOptions {
   assets?: { uplotJs: string; uplotCss: string };
 }
 
+const REQUEST_ID_HEADER = "X-Request-Id";
+const CORS_METHODS = "GET,POST,OPTIONS";
+const CORS_HEADERS = "content-type,authorization,x-api-key,x-batch-shape,x-request-id";
+const CORS_MAX_AGE = "600";
+
+/** The client's X-Request-Id when it is a sane token (word characters, - and =, at most 255), else a new UUID. */
+function requestIdOf(given: string | undefined): string {
+  return given !== undefined && given.length > 0 && given.length <= 255 && !/[^\w\-=]/.test(given)
+    ? given
+    : crypto.randomUUID();
+}
+
 type Env = {
-  Variables: { requestId: string; predictInput: PredictInput; feedbackBody: FeedbackBody };
+  Variables: {
+    requestId: string;
+    predictInput: PredictInput;
+    feedbackBody: FeedbackBody;
+    /** The answer carries the request id and CORS headers already (answerJson). */
+    headersDone: boolean;
+  };
 };
+
+/** The headers every answer carries: the request id, and CORS for pages on any origin. */
+function commonHeaders(id: string): Record<string, string> {
+  return { "x-request-id": id, "access-control-allow-origin": "*" };
+}
+
+/** A 200 JSON answer with every header in one plain object (the hot routes). */
+function answerJson(c: Context<Env>, value: unknown): Response {
+  c.set("headersDone", true);
+  return new Response(JSON.stringify(value), {
+    status: 200,
+    headers: { "content-type": "application/json", ...commonHeaders(c.get("requestId")) },
+  });
+}
 
 export function createApp(service: ServingService, o: AppOptions = {}): Hono<Env> {
   const schemas = serviceSchemas({ ...service.info, maxBatch: service.limits.maxBatch });
   const openapi = openApiDocument(schemas, service.info, service.limits);
   const keyCheck = o.apiKey ? new ApiKeyCheck(o.apiKey) : null;
   const dim = service.info.inputDim;
+  const bodyLimits = {
+    inputDim: dim,
+    numClasses: service.info.numClasses,
+    maxBatch: service.limits.maxBatch,
+  };
   const app = new Hono<Env>();
   const logRequests = o.log !== undefined && (o.log.isLevelEnabled?.("info") ?? true);
 
-  app.use(requestId());
-  // Browser pages on other origins (the on-device page of `mammals web`) use a node as their upstream.
-  app.use(
-    cors({
-      origin: "*",
-      allowMethods: ["GET", "POST", "OPTIONS"],
-      allowHeaders: ["content-type", "authorization", "x-batch-shape"],
-      maxAge: 600,
-    }),
-  );
+  // One middleware for what every request needs: its id, CORS, metrics and the log line. The two
+  // hot routes answer with their headers in a plain object (answerJson), which the Node adapter
+  // writes as they are; other answers get the id and CORS headers added here afterwards. (Headers
+  // set on `c.res` *before* the route answers, as hono/cors does, make Hono rebuild every answer
+  // as a web-standard Response with a streamed body that the Node adapter then reads back.)
   app.use(async (c, next) => {
     const t0 = performance.now();
-    await next();
+    const id = requestIdOf(c.req.header(REQUEST_ID_HEADER));
+    c.set("requestId", id);
+    if (c.req.method === "OPTIONS")
+      c.res = new Response(null, {
+        status: 204,
+        headers: {
+          ...commonHeaders(id),
+          "access-control-allow-methods": CORS_METHODS,
+          "access-control-allow-headers": CORS_HEADERS,
+          "access-control-max-age": CORS_MAX_AGE,
+        },
+      });
+    else {
+      await next();
+      if (!c.get("headersDone")) {
+        const h = c.res.headers;
+        h.set(REQUEST_ID_HEADER, id);
+        // Browser pages on other origins (the on-device page of `mammals web`) use a node as their upstream.
+        h.set("access-control-allow-origin", "*");
+      }
+    }
     const seconds = (performance.now() - t0) / 1000;
     const route = c.req.routePath;
     o.metrics?.observeRequest(route, c.req.method, c.res.status, seconds);
     if (logRequests && (c.res.status >= 400 || c.req.method !== "GET"))
       o.log!.info(
         {
-          requestId: c.get("requestId"),
+          requestId: id,
           method: c.req.method,
           path: c.req.path,
           status: c.res.status,
@@ -104,7 +155,9 @@ export function createApp(service: ServingService, o: AppOptions = {}): Hono<Env
     const a = errorAnswer(e);
     if (a.status >= 500 && a.body.code === "INTERNAL")
       o.log?.error({ requestId: c.get("requestId"), err: e }, "unexpected failure");
-    return c.json(a.body, a.status as 500, a.headers);
+    // The id and CORS headers too: an error thrown past the middleware (no such endpoint) skips its second half.
+    const id = c.get("requestId");
+    return c.json(a.body, a.status as 500, { ...a.headers, ...(id ? commonHeaders(id) : {}) });
   });
   app.notFound((c) =>
     fail("NOT_FOUND", `${c.req.method} ${c.req.path}: no such endpoint; see /openapi.json`),
@@ -116,7 +169,10 @@ export function createApp(service: ServingService, o: AppOptions = {}): Hono<Env
   };
 
   // The query goes through Hono's validator with the endpoint's zod schema.
-  const predictQuery = validator("query", (v) => parseWith(schemas.predictQuery, v, "query"));
+  // (Most requests have no query: nothing to check, the schema's answer for {} is {}.)
+  const predictQuery = validator("query", (v) =>
+    Object.keys(v).length === 0 ? {} : parseWith(schemas.predictQuery, v, "query"),
+  );
 
   const predictBody: MiddlewareHandler<Env> = async (c, next) => {
     const type = requireMediaType(c.req.raw, [JSON_TYPE, BINARY_TYPE]);
@@ -125,7 +181,7 @@ export function createApp(service: ServingService, o: AppOptions = {}): Hono<Env
       "predictInput",
       type === BINARY_TYPE
         ? predictFromBinary(bytes, c.req.header(SHAPE_HEADER) ?? null, dim, service.limits.maxBatch)
-        : predictFromJson(parseJson(bytes), schemas, dim),
+        : predictFromJson(parseJson(bytes), schemas, bodyLimits),
     );
     await next();
   };
@@ -133,7 +189,7 @@ export function createApp(service: ServingService, o: AppOptions = {}): Hono<Env
   const feedbackBody: MiddlewareHandler<Env> = async (c, next) => {
     requireMediaType(c.req.raw, [JSON_TYPE]);
     const bytes = await readBody(c.req.raw, service.limits.maxBodyBytes);
-    c.set("feedbackBody", parseWith(schemas.feedbackBody, parseJson(bytes), "body"));
+    c.set("feedbackBody", feedbackFromJson(parseJson(bytes), schemas, bodyLimits));
     await next();
   };
 
@@ -142,11 +198,11 @@ export function createApp(service: ServingService, o: AppOptions = {}): Hono<Env
     const input = c.get("predictInput");
     const probabilities = q.probabilities === "true" || q.probabilities === "1";
     const out = await service.predict(input.rows, input.n, { probabilities });
-    return c.json(input.single ? out[0] : { predictions: out });
+    return answerJson(c, input.single ? out[0] : { predictions: out });
   });
 
   app.post("/v1/feedback", requireKey, feedbackBody, async (c) => {
-    return c.json(await service.feedback(c.get("feedbackBody")));
+    return answerJson(c, await service.feedback(c.get("feedbackBody")));
   });
 
   app.get("/v1/memory", async (c) => c.json(await service.memoryInfo()));

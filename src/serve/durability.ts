@@ -5,6 +5,9 @@
  * for {@link Durability.whenDurable} before its answer goes out. The first waiter of an event-loop
  * turn schedules one commit after the turn's I/O; every request that changed something in that
  * turn rides on the same transaction (group commit), so the cost of the disk flush is shared.
+ * With a store that writes on a worker thread (Store.inBackground), the turn's changes are captured
+ * at that moment and written there while the event loop goes on serving; the worker writes the
+ * commits in the order sent, and an answer waits until every commit sent before it is durable.
  *
  * Recovery: a clean shutdown leaves a checkpoint matching the last commit, restored exactly.
  * After a crash the last checkpoint is restored, then the durable rows win: entries admitted
@@ -26,7 +29,7 @@ import {
 import { reinsertEntry, setEntryTrust } from "../memory/snapshot.js";
 import { afterIo } from "./batcher.js";
 import type { MemoryJournal } from "./journal.js";
-import type { FeedbackRecord, Store, StoredState } from "./store.js";
+import type { CommitBatch, FeedbackRecord, Store, StoredState } from "./store.js";
 
 export interface DurabilityOptions {
   /** Checkpoint the whole state at most this often while commits happen (ms). Default 5000. */
@@ -56,6 +59,11 @@ export class Durability {
   private commitsSinceCheckpoint = 0;
   private failure: Error | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** Commits sent to a background store and not yet durable, and the last one sent. */
+  private inFlight = 0;
+  private lastSent: Promise<void> = Promise.resolve();
+  /** Waiters arrived while a background commit was being written: flush once it is durable. */
+  private flushWhenDone = false;
 
   constructor(
     private readonly node: EdgeNode,
@@ -116,7 +124,14 @@ export class Durability {
   whenDurable(): Promise<void> {
     if (!this.store) return Promise.resolve();
     if (this.failure) return Promise.reject(this.broken());
-    if (!this.journal.dirty && this.pendingFeedback.length === 0) return Promise.resolve();
+    if (!this.journal.dirty && this.pendingFeedback.length === 0) {
+      if (this.inFlight === 0) return Promise.resolve();
+      // Nothing new, but changes already sent to a background store are not durable yet: no answer
+      // goes out before every change made before it is (as with commits on this thread).
+      return this.lastSent.then(() => {
+        if (this.failure) throw this.broken();
+      });
+    }
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       if (!this.scheduled) {
@@ -126,23 +141,39 @@ export class Durability {
     });
   }
 
-  /** Commits now, with a checkpoint (shutdown, tests). */
-  checkpoint(): void {
-    if (!this.store || this.failure) return;
+  /** Commits now, with a checkpoint (shutdown, tests); done when the promise resolves. */
+  checkpoint(): Promise<void> {
+    if (!this.store || this.failure) return Promise.resolve();
+    if (this.store.inBackground) return this.commitInBackground(true);
     this.commit(true);
+    return Promise.resolve();
   }
 
   /** Final checkpoint and close; the node must not change afterwards. */
-  close(): void {
+  close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    if (!this.store) return;
-    if (!this.failure) this.commit(true);
-    this.store.close();
+    const store = this.store;
+    if (!store) return Promise.resolve();
+    if (!store.inBackground) {
+      if (!this.failure) this.commit(true);
+      store.close();
+      return Promise.resolve();
+    }
+    return (async () => {
+      // A failed final checkpoint leaves the last commit as the state: recovery replays it.
+      if (!this.failure) await this.commitInBackground(true).catch(() => {});
+      await store.closeInBackground!();
+    })();
   }
 
   private checkpointIfDue(): void {
     if (this.commitsSinceCheckpoint > 0 && !this.failure) {
+      if (this.store!.inBackground) {
+        // A failure is recorded; the next request learns of it.
+        this.commitInBackground(true).catch(() => {});
+        return;
+      }
       try {
         this.commit(true);
       } catch {
@@ -153,8 +184,30 @@ export class Durability {
 
   private flush(): void {
     this.scheduled = false;
+    const background = this.store!.inBackground === true;
+    if (background && this.inFlight > 0) {
+      // One commit at a time: what arrives while one is written goes into the next, sent as soon as
+      // it is durable (the group grows with the disk's latency, as when the flush blocked this thread).
+      this.flushWhenDone = true;
+      return;
+    }
     const waiters = this.waiters;
     this.waiters = [];
+    if (background) {
+      if (this.failure) {
+        for (const w of waiters) w.reject(this.broken());
+        return;
+      }
+      this.commitInBackground(false).then(
+        () => {
+          for (const w of waiters) w.resolve();
+        },
+        () => {
+          for (const w of waiters) w.reject(this.broken());
+        },
+      );
+      return;
+    }
     try {
       this.commit(false);
       for (const w of waiters) w.resolve();
@@ -163,27 +216,65 @@ export class Durability {
     }
   }
 
-  private commit(checkpoint: boolean): void {
-    const store = this.store!;
+  /** The changes since the last commit as one batch (clears the journal and the pending feedback). */
+  private capture(checkpoint: boolean): CommitBatch {
     const changes = this.journal.take();
     const feedback = this.pendingFeedback;
     this.pendingFeedback = [];
+    return {
+      ...changes,
+      feedback,
+      learned: encodeState(captureLearnedScalars(this.node)),
+      checkpoint: checkpoint
+        ? encodeState(captureEdgeNode(this.node, { withIndex: false }) as unknown as StateTree)
+        : undefined,
+    };
+  }
+
+  private commit(checkpoint: boolean): void {
+    const batch = this.capture(checkpoint);
     try {
-      store.commit({
-        ...changes,
-        feedback,
-        learned: encodeState(captureLearnedScalars(this.node)),
-        checkpoint: checkpoint
-          ? encodeState(captureEdgeNode(this.node, { withIndex: false }) as unknown as StateTree)
-          : undefined,
-      });
+      this.store!.commit(batch);
     } catch (e) {
       this.failure = e instanceof Error ? e : new Error(String(e));
       throw e;
     }
+    this.committed(batch, checkpoint);
+  }
+
+  /**
+   * Captures the changes now and sends them to the background store, which writes its commits in
+   * the order sent; resolves once this one is durable.
+   */
+  private commitInBackground(checkpoint: boolean): Promise<void> {
+    const batch = this.capture(checkpoint);
+    this.inFlight++;
+    const settled = () => {
+      this.inFlight--;
+      if (this.flushWhenDone && this.inFlight === 0) {
+        this.flushWhenDone = false;
+        this.flush();
+      }
+    };
+    const sent = this.store!.commitInBackground!(batch).then(
+      () => {
+        this.committed(batch, checkpoint);
+        settled();
+      },
+      (e: unknown) => {
+        this.failure ??= e instanceof Error ? e : new Error(String(e));
+        settled();
+        throw e;
+      },
+    );
+    this.lastSent = sent.catch(() => {});
+    return sent;
+  }
+
+  private committed(batch: CommitBatch, checkpoint: boolean): void {
     this.commits++;
-    this.lastGroup = feedback.length;
-    this.feedbackCount += feedback.length;
+    this.lastGroup = batch.feedback.length;
+    this.feedbackCount += batch.feedback.length;
     this.commitsSinceCheckpoint = checkpoint ? 0 : this.commitsSinceCheckpoint + 1;
   }
 

@@ -16,6 +16,7 @@ import type { HttpUpstream } from "../edge/http-upstream.js";
 import type { Durability } from "./durability.js";
 import type { MemoryJournal } from "./journal.js";
 import type { FeedbackBody, FeedbackOut, MemoryInfo, PredictionOut } from "./schemas.js";
+import type { SearchMemo } from "./search-memo.js";
 import {
   type BatchingOptions,
   type PredictJob,
@@ -33,6 +34,8 @@ export interface EdgeServiceOptions {
   batching?: BatchingOptions;
   /** Start of this run's prediction ids (durability's epoch). */
   epoch?: number;
+  /** The memory's index, when wrapped in a SearchMemo: feedback then searches once per key. */
+  searchMemo?: SearchMemo;
 }
 
 const CIRCUIT_CODE = { closed: 0, "half-open": 1, open: 2 } as const;
@@ -43,6 +46,7 @@ export class EdgeService extends ServingService {
   readonly journal: MemoryJournal;
   readonly durability: Durability;
   private readonly scratch: Prediction;
+  private readonly searchMemo: SearchMemo | null;
 
   constructor(o: EdgeServiceOptions) {
     super(o);
@@ -50,6 +54,7 @@ export class EdgeService extends ServingService {
     this.journal = o.journal;
     this.durability = o.durability;
     this.scratch = o.node.local.createPrediction();
+    this.searchMemo = o.searchMemo ?? null;
     const local = o.node.local;
     const memory = local.memory;
     this.info = {
@@ -109,7 +114,9 @@ export class EdgeService extends ServingService {
     if (this.closing) fail("OVERLOADED", "the service is shutting down");
     this.gate.admit(1);
     try {
-      const { correct, admitted } = this.learn(body);
+      const { correct, admitted } = this.searchMemo
+        ? this.searchMemo.during(() => this.learn(body))
+        : this.learn(body);
       this.durability.recordFeedback({
         requestId: body.id ?? null,
         label: body.label,
@@ -181,7 +188,7 @@ export class EdgeService extends ServingService {
     return { size: m.size, capacity: m.capacityItems };
   }
 
-  protected override shutdown(): void {
-    this.durability.close();
+  protected override shutdown(): Promise<void> {
+    return this.durability.close();
   }
 }

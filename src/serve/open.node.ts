@@ -87,7 +87,7 @@ export async function openService(o: ServeOptions): Promise<OpenedService> {
       `upstream ${o.upstream} serves inputs of ${upstream.inputDim} values and ${upstream.numClasses} classes; ` +
         `the model ${o.model} expects ${model.inputDim} and ${model.numClasses}`,
     );
-  const store = o.dataDir ? new SqliteStore(o.dataDir, { synchronous: o.sync }) : undefined;
+  const store = o.dataDir ? new SqliteStore(o.dataDir, { synchronous: o.sync, background: true }) : undefined;
   try {
     return buildEdgeService({
       model,

@@ -167,12 +167,12 @@ export abstract class ServingService {
     this.closing = true;
     const until = performance.now() + timeoutMs;
     while (this.gate.pending > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 5));
-    this.shutdown();
+    await this.shutdown();
   }
 
   protected abstract runBatch(jobs: PredictJob[]): void;
   protected abstract occupancy(): { size: number; capacity: number };
-  protected shutdown(): void {}
+  protected shutdown(): void | Promise<void> {}
 
   protected emitPrediction(servedBy: ServedBy, ms: number): void {
     for (const o of this.observers) o.prediction?.(servedBy, ms);

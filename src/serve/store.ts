@@ -61,4 +61,12 @@ export interface Store {
   /** Writes one batch in one transaction; returns the new sequence number. */
   commit(batch: CommitBatch): number;
   close(): void;
+  /**
+   * A store that writes on another thread says so: Durability then sends every commit through
+   * commitInBackground (resolved once durable, in the order sent) and stops it with
+   * closeInBackground, and the event loop keeps serving while a commit is written.
+   */
+  readonly inBackground?: boolean;
+  commitInBackground?(batch: CommitBatch): Promise<number>;
+  closeInBackground?(): Promise<void>;
 }
