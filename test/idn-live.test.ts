@@ -1,0 +1,186 @@
+/**
+ * The live IDN node's decisions against the simulator (the oracle): a whole network of
+ * LiveIdnNode objects connected in process (JSON round trips, no sockets), driven slot by slot on
+ * a fixed trace, must hold INFIDA's allocation of the simulator at every node after every slot and
+ * measure exactly the simulator's gain per slot. Faults: a node that does not answer is routed
+ * around, a node dropping control messages keeps serving. Bad live policies are refused.
+ */
+import { describe, expect, it } from "vitest";
+import { createCatalog } from "../src/idn/catalogs.js";
+import { IdnInstance } from "../src/idn/instance.js";
+import { compareLive, driveTrace, type LiveClient } from "../src/idn/live/driver.js";
+import { dispatchLive, LiveIdnNode, type LiveTransport, liveInfidaOptions } from "../src/idn/live/node.js";
+import { Infida } from "../src/idn/policies/infida.js";
+import { SlotDemand, serveSlot } from "../src/idn/serving.js";
+import { simulateIdn } from "../src/idn/simulator.js";
+import { createTopology } from "../src/idn/topologies.js";
+import { generateTrace } from "../src/idn/traces.js";
+import { errorOf } from "./error-fixtures.js";
+
+const POLICY = "infida:overshoot=repair";
+const SEED = 3;
+
+function network(inst: IdnInstance, dead: Set<number> = new Set()) {
+  const nodes: LiveIdnNode[] = [];
+  const peak = new Float64Array(inst.nodeCount);
+  const transport: LiveTransport = {
+    async call<T>(to: number, route: string, body: unknown): Promise<T> {
+      if (dead.has(to)) throw new Error(`node ${to} is down`);
+      return JSON.parse(
+        JSON.stringify(await dispatchLive(nodes[to], route, JSON.parse(JSON.stringify(body)))),
+      );
+    },
+  };
+  for (let v = 0; v < inst.nodeCount; v++) {
+    const hosted = new Map<number, number>();
+    nodes.push(
+      new LiveIdnNode({
+        instance: inst,
+        node: v,
+        policy: POLICY,
+        seed: SEED,
+        transport,
+        sleep: async () => {},
+        host: {
+          async load(m) {
+            const bytes = inst.modelSize[m] * 1e6;
+            hosted.set(m, bytes);
+            let used = 0;
+            for (const b of hosted.values()) used += b;
+            peak[v] = Math.max(peak[v], used);
+            return bytes;
+          },
+          unload(m) {
+            hosted.delete(m);
+          },
+          predict: (_m, example) => ({ predicted: example % 10, label: example % 10 }),
+        },
+      }),
+    );
+  }
+  const client: LiveClient = { call: (v, route, body) => transport.call(v, route, body) };
+  return { nodes, client, peak, transport };
+}
+
+function setup(slots = 12, requests = 1200) {
+  const inst = new IdnInstance(createTopology("abilene"), createCatalog("measured"), { alpha: 100 });
+  const trace = generateTrace(`sliding:requests=${requests}`, { instance: inst, slots, seed: 5 });
+  return { inst, trace };
+}
+
+describe("live IDN node vs the simulator", () => {
+  it("holds the simulator's INFIDA allocation at every node after every slot and measures its gain exactly", async () => {
+    const { inst, trace } = setup();
+    const net = network(inst);
+    for (const n of net.nodes) await n.start();
+    const reference = new Infida(inst, liveInfidaOptions(POLICY, SEED));
+    const demand = new SlotDemand(inst);
+    const live = new Uint8Array(inst.pairCount);
+    const run = await driveTrace({
+      instance: inst,
+      trace,
+      client: net.client,
+      seed: 9,
+      onSlotStart(t) {
+        // The allocation the live nodes serve slot t with = the simulator's allocation for slot t.
+        for (const n of net.nodes) {
+          const a = inst.nodePairStart[n.index];
+          live.set(n.policy.allocation().subarray(a, inst.nodePairStart[n.index + 1]), a);
+        }
+        expect(Array.from(live), `slot ${t}`).toEqual(Array.from(reference.allocation()));
+        demand.load(trace, t);
+        reference.observe(demand);
+      },
+    });
+    // Capacities never bind here, so first-come-first-served equals the proportional share.
+    const sim = simulateIdn({ instance: inst, trace, policies: [POLICY], seed: SEED });
+    const cmp = compareLive(run, sim);
+    for (const s of cmp.perSlot) {
+      expect(s.gain).toBeCloseTo(s.simGain, 6);
+      expect(s.loads).toBe(s.simLoads);
+      expect(s.failed).toBe(0);
+    }
+    expect(cmp.measured.avgGain).toBeGreaterThan(0);
+    expect(cmp.simulated.loadsPerSlot).toBeGreaterThan(0); // the allocation moves: the equality is not vacuous
+    expect(cmp.gainRatio).toBeCloseTo(1, 9);
+    expect(cmp.measured.loadsPerSlot).toBeCloseTo(cmp.simulated.loadsPerSlot, 12);
+    expect(cmp.measured.modelAccuracy).toBeCloseTo(cmp.simulated.accuracy, 9);
+    // Every node stayed within its budget at every moment (unload before load).
+    for (let v = 0; v < inst.nodeCount; v++)
+      if (!inst.topology.nodes[v].repository)
+        expect(net.peak[v]).toBeLessThanOrEqual(inst.budgetMB[v] * 1e6 + 1e-6);
+    // Gains of single slots: the serving rule itself, against serving.ts on the same allocation.
+    const d = new SlotDemand(inst).load(trace, 0);
+    const x = new Infida(inst, liveInfidaOptions(POLICY, SEED)).allocation();
+    expect(run.slots[0].gain).toBeCloseTo(serveSlot(d, x), 6);
+  });
+
+  it("routes around a node that does not answer: no failed request, it rejoins when back", async () => {
+    const { inst, trace } = setup(6, 600);
+    const dead = new Set<number>();
+    const net = network(inst, dead);
+    for (const n of net.nodes) await n.start();
+    // A PoP that many paths cross.
+    const crossings = new Int32Array(inst.nodeCount);
+    for (const v of inst.pathNodes) crossings[v]++;
+    let victim = -1;
+    for (let v = 0; v < inst.nodeCount; v++)
+      if (!inst.topology.nodes[v].repository && !inst.topology.nodes[v].source)
+        if (victim < 0 || crossings[v] > crossings[victim]) victim = v;
+    const run = await driveTrace({
+      instance: inst,
+      trace,
+      client: net.client,
+      seed: 9,
+      onSlotStart(t) {
+        if (t === 2) dead.add(victim);
+        if (t === 4) dead.delete(victim);
+      },
+    });
+    const cmp = compareLive(run, simulateIdn({ instance: inst, trace, policies: [POLICY], seed: SEED }));
+    expect(cmp.measured.failed).toBe(0);
+    expect(cmp.measured.requests).toBe(trace.total);
+    expect(run.slots[2].controlFailures).toBeGreaterThan(0);
+    expect(run.slots[5].controlFailures).toBe(0);
+    expect(net.nodes[victim].slot).toBe(trace.slots);
+  });
+
+  it("a node that drops control messages keeps serving; the others learn without it", async () => {
+    const { inst, trace } = setup(5, 500);
+    const net = network(inst);
+    for (const n of net.nodes) await n.start();
+    const edge = net.nodes.find((n) => !n.repository && !inst.topology.nodes[n.index].source) as LiveIdnNode;
+    edge.dropControl = true;
+    const yBefore = edge.policy.y.slice(inst.nodePairStart[edge.index], inst.nodePairStart[edge.index + 1]);
+    const run = await driveTrace({ instance: inst, trace, client: net.client, seed: 9 });
+    const cmp = compareLive(run, simulateIdn({ instance: inst, trace, policies: [POLICY], seed: SEED }));
+    expect(cmp.measured.failed).toBe(0);
+    expect(cmp.measured.requests).toBe(trace.total);
+    expect(cmp.measured.controlFailures).toBeGreaterThan(0);
+    // Its allocation did not move (no control information reached it).
+    expect(
+      Array.from(edge.policy.y.slice(inst.nodePairStart[edge.index], inst.nodePairStart[edge.index + 1])),
+    ).toEqual(Array.from(yBefore));
+  });
+
+  it("refuses live policies that could exceed a budget or are not per node", () => {
+    expect(errorOf(() => liveInfidaOptions("infida:overshoot=allow", 1)).message).toMatch(
+      /expected overshoot=forbid or overshoot=repair, got overshoot=allow/,
+    );
+    expect(errorOf(() => liveInfidaOptions("lru", 1)).message).toMatch(
+      /expected infida\[:\.\.\.\], got "lru"/,
+    );
+    expect(errorOf(() => liveInfidaOptions("infida:overshoot=repair,draws=fresh", 1)).message).toMatch(
+      /expected draws=common/,
+    );
+  });
+
+  it("answers bad messages with errors naming what was expected", async () => {
+    const { inst } = setup(2, 10);
+    const net = network(inst);
+    const n = net.nodes[inst.sources[0]];
+    await expect(n.infer({ type: 10_000, slot: 0, example: 0 })).rejects.toThrow(/expected a request type/);
+    await expect(dispatchLive(n, "close", { slot: -1 })).rejects.toThrow(/expected \{"slot": integer >= 0\}/);
+    await expect(dispatchLive(n, "nope", {})).rejects.toThrow(/unknown route "nope"/);
+  });
+});
