@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { createCatalog } from "../src/idn/catalogs.js";
 import { IdnInstance } from "../src/idn/instance.js";
 import { compareLive, driveTrace, type LiveClient } from "../src/idn/live/driver.js";
-import { dispatchLive, LiveIdnNode, type LiveTransport, liveInfidaOptions } from "../src/idn/live/node.js";
+import { dispatchLive, LiveIdnNode, type LiveNodeRoute, liveInfidaOptions } from "../src/idn/live/node.js";
 import { Infida } from "../src/idn/policies/infida.js";
 import { SlotDemand, serveSlot } from "../src/idn/serving.js";
 import { simulateIdn } from "../src/idn/simulator.js";
@@ -23,8 +23,8 @@ const SEED = 3;
 function network(inst: IdnInstance, dead: Set<number> = new Set()) {
   const nodes: LiveIdnNode[] = [];
   const peak = new Float64Array(inst.nodeCount);
-  const transport: LiveTransport = {
-    async call<T>(to: number, route: string, body: unknown): Promise<T> {
+  const transport = {
+    async call<T>(to: number, route: LiveNodeRoute, body: unknown): Promise<T> {
       if (dead.has(to)) throw new Error(`node ${to} is down`);
       return JSON.parse(
         JSON.stringify(await dispatchLive(nodes[to], route, JSON.parse(JSON.stringify(body)))),

@@ -87,6 +87,47 @@ export function servingCost(inst: IdnInstance, t: number, v: number, m: number):
   );
 }
 
+/** Nodes grouped by hops to their repository, repositories first (the order of `advertise`). */
+export function advertiseLevels(inst: IdnInstance): number[][] {
+  const levels: number[][] = [];
+  for (let v = 0; v < inst.nodeCount; v++) {
+    let h = 0;
+    for (let u = v; inst.routing.next[u] >= 0; u = inst.routing.next[u]) h++;
+    levels[h] ??= [];
+    levels[h].push(v);
+  }
+  return levels.filter((l) => l !== undefined);
+}
+
+/**
+ * Ends slot `slot` on every node: close, exchange and advance on all nodes (each phase finishes
+ * before the next starts), then advertise level by level from the repositories down. Returns the
+ * loads the nodes made and the calls that got no answer.
+ */
+export async function runControlPhases(
+  client: LiveClient,
+  inst: IdnInstance,
+  slot: number,
+  levels: number[][] = advertiseLevels(inst),
+): Promise<{ loads: number; failures: number }> {
+  let failures = 0;
+  const all = levels.flat();
+  const phase = async <T>(nodes: number[], route: LiveNodeRoute, body: unknown): Promise<T[]> => {
+    const out = await Promise.allSettled(nodes.map((v) => client.call<T>(v, route, body)));
+    const ok: T[] = [];
+    for (const r of out) {
+      if (r.status === "fulfilled") ok.push(r.value);
+      else failures++;
+    }
+    return ok;
+  };
+  await phase(all, "close", { slot });
+  await phase(all, "exchange", { slot });
+  const advanced = await phase<AdvanceReply>(all, "advance", { slot });
+  for (const level of levels) await phase(level, "advertise", {});
+  return { loads: advanced.reduce((s, a) => s + a.loads, 0), failures };
+}
+
 export async function driveTrace(o: DriveOptions): Promise<LiveRun> {
   const inst = o.instance;
   const now = o.now ?? (() => performance.now());
@@ -96,18 +137,7 @@ export async function driveTrace(o: DriveOptions): Promise<LiveRun> {
   const started = now();
   const slots: LiveSlotRecord[] = [];
   const servedBy: Record<string, number> = {};
-  // Advertise top-down: nodes by number of hops to their repository.
-  const hops = Array.from({ length: inst.nodeCount }, (_, v) => {
-    let h = 0;
-    for (let u = v; inst.routing.next[u] >= 0; u = inst.routing.next[u]) h++;
-    return h;
-  });
-  const levels: number[][] = [];
-  hops.forEach((h, v) => {
-    levels[h] ??= [];
-    levels[h].push(v);
-  });
-  const all = Array.from({ length: inst.nodeCount }, (_, v) => v);
+  const levels = advertiseLevels(inst);
   let pendingLoads = 0;
   for (let t = 0; t < o.trace.slots; t++) {
     const t0 = now();
@@ -172,20 +202,9 @@ export async function driveTrace(o: DriveOptions): Promise<LiveRun> {
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, work.length) }, worker));
-    const phase = async <T>(nodes: number[], route: LiveNodeRoute, body: unknown): Promise<T[]> => {
-      const out = await Promise.allSettled(nodes.map((v) => o.client.call<T>(v, route, body)));
-      const ok: T[] = [];
-      for (const r of out) {
-        if (r.status === "fulfilled") ok.push(r.value);
-        else rec.controlFailures++;
-      }
-      return ok;
-    };
-    await phase(all, "close", { slot: t });
-    await phase(all, "exchange", { slot: t });
-    const advanced = await phase<AdvanceReply>(all, "advance", { slot: t });
-    pendingLoads = advanced.reduce((s, a) => s + a.loads, 0);
-    for (const level of levels) if (level) await phase(level, "advertise", {});
+    const control = await runControlPhases(o.client, inst, t, levels);
+    rec.controlFailures = control.failures;
+    pendingLoads = control.loads;
     rec.seconds = (now() - t0) / 1000;
     slots.push(rec);
     o.onSlot?.(rec, t + 1, o.trace.slots);
@@ -244,6 +263,8 @@ export interface LiveComparison {
   };
   /** measured.avgGain / simulated.avgGain (1 when both are 0). */
   gainRatio: number;
+  /** Answers per node id. */
+  servedBy: Record<string, number>;
   perSlot: Array<{
     slot: number;
     requests: number;
@@ -273,6 +294,7 @@ export function compareLive(run: LiveRun, sim: SimulationResult): LiveComparison
       p99Ms: r.p99Ms,
     },
     gainRatio: ratio,
+    servedBy: run.servedBy,
     perSlot: run.slots.map((s) => {
       const lat = s.latencies.slice().sort((a, b) => a - b);
       return {

@@ -72,7 +72,8 @@ export interface LiveNodeOptions {
 
 export interface InferRequest {
   type: number;
-  slot: number;
+  /** The driver's slot (default: the node's current slot, for wall-clock networks). */
+  slot?: number;
   example: number;
   /** Set by the client on the node where the request enters the network. */
   entry?: boolean;
@@ -349,7 +350,8 @@ export class LiveIdnNode {
     const started = this.now();
     const inst = this.instance;
     const t = this.checkType(req?.type, "infer");
-    if (!(Number.isInteger(req.slot) && req.slot >= 0))
+    const slot = req.slot ?? this.slot;
+    if (!(Number.isInteger(slot) && slot >= 0))
       fail("INVALID_ARGUMENT", `infer: expected slot to be an integer >= 0, got ${JSON.stringify(req.slot)}`);
     if (!(Number.isInteger(req.example) && req.example >= 0))
       fail(
@@ -357,8 +359,8 @@ export class LiveIdnNode {
         `infer: expected example to be an integer >= 0, got ${JSON.stringify(req.example)}`,
       );
     if (req.entry) {
-      let m = this.entered.get(req.slot);
-      if (!m) this.entered.set(req.slot, (m = new Map()));
+      let m = this.entered.get(slot);
+      if (!m) this.entered.set(slot, (m = new Map()));
       m.set(t, (m.get(t) ?? 0) + 1);
     }
     if (this.repository) return this.answer(inst.repositoryModel[t], req.example, started, 1);
@@ -376,7 +378,7 @@ export class LiveIdnNode {
       try {
         const r = await this.o.transport.call<InferResponse>(u, "infer", {
           type: t,
-          slot: req.slot,
+          slot,
           example: req.example,
         });
         await this.o.sleep(oneWay);
