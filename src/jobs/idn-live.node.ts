@@ -220,13 +220,25 @@ export interface IdnLoadOptions {
   seed?: number;
   concurrency?: number;
   timeoutMs?: number;
+  /** Reset every node to its fresh state first (default true: the simulator starts fresh too). */
+  reset?: boolean;
   onSlot?: (record: LiveSlotRecord, done: number, total: number) => void;
   /** Fault injection in tests and benchmarks. */
   onSlotStart?: (slot: number) => Promise<void> | void;
 }
 
 export interface IdnLoadResult extends LiveComparison {
-  network: { topology: string; catalog: string; alpha: number; policy: string; seed: number; nodes: number };
+  network: {
+    topology: string;
+    catalog: string;
+    alpha: number;
+    policy: string;
+    seed: number;
+    nodes: number;
+    /** Whether the nodes were reset to their fresh state first, and how many did not answer. */
+    reset: boolean;
+    resetFailures: number;
+  };
   trace: string;
   slots: number;
   seed: number;
@@ -272,6 +284,11 @@ export async function runIdnLoad(o: IdnLoadOptions): Promise<IdnLoadResult> {
       fail("INVALID_ARGUMENT", `--slots ${o.slots}: the trace file ${o.trace} has only ${trace.slots} slots`);
     trace = truncateTrace(trace, o.slots);
   } else trace = generateTrace(o.trace, { instance: net.instance, slots: o.slots, seed });
+  let resetFailures = 0;
+  if (o.reset ?? true) {
+    const out = await Promise.allSettled(urls.map((_, v) => client.call(v, "reset", {})));
+    resetFailures = out.filter((r) => r.status === "rejected").length;
+  }
   const run = await driveTrace({
     instance: net.instance,
     trace,
@@ -285,7 +302,7 @@ export async function runIdnLoad(o: IdnLoadOptions): Promise<IdnLoadResult> {
   const sim = simulateIdn({ instance: net.instance, trace, policies: [config.policy], seed: config.seed });
   return {
     ...compareLive(run, sim),
-    network: { ...config, nodes: urls.length },
+    network: { ...config, nodes: urls.length, reset: o.reset ?? true, resetFailures },
     trace: trace.name,
     slots: trace.slots,
     seed,

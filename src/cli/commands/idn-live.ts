@@ -37,7 +37,10 @@ export function loadReport(r: IdnLoadResult): string {
   ]);
   const head = [
     `network: ${r.network.topology}, ${r.network.nodes} nodes, catalog ${r.network.catalog}, alpha ${r.network.alpha}, policy ${r.network.policy} (seed ${r.network.seed})`,
-    `trace: ${r.trace}, ${r.slots} slots, seed ${r.seed}; slots advanced by this driver`,
+    `trace: ${r.trace}, ${r.slots} slots, seed ${r.seed}; slots advanced by this driver; ` +
+      (r.network.reset
+        ? `nodes reset to a fresh start first${r.network.resetFailures ? ` (${r.network.resetFailures} did not answer)` : ""}`
+        : "nodes NOT reset (--no-reset): the simulator starts fresh, the network did not"),
   ];
   const summary = table(
     ["", "gain/slot", "loads/slot", "accuracy %", "p50 ms", "p99 ms", "requests", "failed"],
@@ -218,6 +221,10 @@ export function registerLive(idn: Command): void {
     .option("--rate <r>", "requests per second (default: as fast as the network answers)")
     .option("--concurrency <n>", "requests in flight at once", "32")
     .option("--timeout <ms>", "per-call timeout toward a node", "10000")
+    .option(
+      "--no-reset",
+      "continue from the nodes' current state instead of resetting them to a fresh start (the simulator always starts fresh)",
+    )
     .addOption(
       seedFlag(
         "seed of the generated trace, the request order and the test examples",
@@ -242,6 +249,7 @@ export function registerLive(idn: Command): void {
         concurrency: parseInteger(f.concurrency, "--concurrency", 1, 4096),
         timeoutMs: parseInteger(f.timeout, "--timeout", 1),
         seed: parseSeed(f.seed),
+        reset: f.reset !== false,
         onSlot: process.stderr.isTTY
           ? (rec, done, total) =>
               process.stderr.write(

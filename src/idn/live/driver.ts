@@ -138,6 +138,8 @@ export async function driveTrace(o: DriveOptions): Promise<LiveRun> {
   const slots: LiveSlotRecord[] = [];
   const servedBy: Record<string, number> = {};
   const levels = advertiseLevels(inst);
+  // Before the first slot every node learns what is hosted above it (the serving rule's first slot).
+  for (const level of levels) await Promise.allSettled(level.map((v) => o.client.call(v, "advertise", {})));
   let pendingLoads = 0;
   for (let t = 0; t < o.trace.slots; t++) {
     const t0 = now();

@@ -28,7 +28,8 @@
  *   advance   each node forms g_m = sum l (gamma_{K*} - gamma_m)^+ over its candidates, takes
  *             INFIDA's step, redraws its integral allocation every `refresh` slots, unloads then
  *             loads models within its budget (never above it at any moment);
- *   advertise top-down: each node asks its next hop for the best cost per type at or above it.
+ *   advertise top-down: each node asks its next hop for the best cost per type at or above it
+            (also once before the first slot).
  * A node that misses control messages (dead, or dropping them) keeps its allocation; the others
  * compute with what reached them, so the allocation degrades but serving never stops.
  */
@@ -170,7 +171,7 @@ export class LiveIdnNode {
   readonly id: string;
   readonly repository: boolean;
   readonly instance: IdnInstance;
-  readonly policy: Infida;
+  policy: Infida;
   /** Nodes after this one on its path to the repository. */
   readonly upstream: number[];
   /** Request types whose path contains this node. */
@@ -235,6 +236,21 @@ export class LiveIdnNode {
     this.capY = new Float64Array(inst.candPair.length);
     this.now = o.now ?? (() => performance.now());
     this.downMs = o.downMs ?? 1000;
+  }
+
+  /**
+   * Back to the state of a fresh start (slot 0, INFIDA's initial y and draw, nothing learnt), the
+   * models swapped live; what a comparison with the simulator from slot 0 needs.
+   */
+  async reset(): Promise<void> {
+    this.policy = new Infida(this.instance, liveInfidaOptions(this.o.policy, this.o.seed));
+    for (const map of [this.demandOf, this.demands, this.thresholds, this.entered, this.enteredTypes])
+      map.clear();
+    this.slot = 0;
+    this.servedInSlot.fill(0);
+    this.bestUp.set(this.instance.repositoryCost);
+    this.downUntil.fill(0);
+    if (!this.repository) await this.apply();
   }
 
   /** Loads the initial allocation (every model at a repository). */
@@ -639,6 +655,7 @@ export const LIVE_ROUTES = [
   "advertise",
   "status",
   "faults",
+  "reset",
 ] as const;
 export type LiveNodeRoute = (typeof LIVE_ROUTES)[number];
 
@@ -680,6 +697,9 @@ export async function dispatchLive(node: LiveIdnNode, route: string, body: unkno
       await node.advertise();
       return {};
     case "status":
+      return node.status();
+    case "reset":
+      await node.reset();
       return node.status();
     case "faults": {
       const drop = (body as { dropControl?: unknown } | null)?.dropControl;
