@@ -10,11 +10,13 @@ import { createCatalog } from "../src/idn/catalogs.js";
 import { IdnInstance } from "../src/idn/instance.js";
 import { compareLive, driveTrace, type LiveClient } from "../src/idn/live/driver.js";
 import { dispatchLive, LiveIdnNode, type LiveNodeRoute, liveInfidaOptions } from "../src/idn/live/node.js";
+import { liveNodeIndex, liveNodeUrls } from "../src/idn/live/urls.js";
 import { Infida } from "../src/idn/policies/infida.js";
 import { SlotDemand, serveSlot } from "../src/idn/serving.js";
 import { simulateIdn } from "../src/idn/simulator.js";
-import { createTopology } from "../src/idn/topologies.js";
+import { createTopology, parseTopologyJson, topologyToJson } from "../src/idn/topologies.js";
 import { generateTrace } from "../src/idn/traces.js";
+import { parseCatalogModelId } from "../src/jobs/idn-models.node.js";
 import { errorOf } from "./error-fixtures.js";
 
 const POLICY = "infida:overshoot=repair";
@@ -182,5 +184,54 @@ describe("live IDN node vs the simulator", () => {
     await expect(n.infer({ type: 10_000, slot: 0, example: 0 })).rejects.toThrow(/expected a request type/);
     await expect(dispatchLive(n, "close", { slot: -1 })).rejects.toThrow(/expected \{"slot": integer >= 0\}/);
     await expect(dispatchLive(n, "nope", {})).rejects.toThrow(/unknown route "nope"/);
+  });
+});
+
+describe("live network configuration", () => {
+  const file = (nodes: object[]) =>
+    JSON.stringify({
+      nodes,
+      links: [{ a: "a", b: "c", latencyMs: 5 }],
+    });
+
+  it("nodes listen at their topology url, else at base port + index", () => {
+    const t = parseTopologyJson(
+      file([
+        { id: "a", tier: "access", budgetMB: 1, source: true, url: "http://10.0.0.5:8080/" },
+        { id: "c", tier: "cloud" },
+      ]),
+      "net.json",
+    );
+    expect(liveNodeUrls(t, 9000)).toEqual(["http://10.0.0.5:8080", "http://127.0.0.1:9001"]);
+    expect(parseTopologyJson(topologyToJson(t), "round trip").nodes[0].url).toBe("http://10.0.0.5:8080");
+    expect(errorOf(() => liveNodeUrls(t)).message).toMatch(/node "c" has no "url"; expected --base-port P/);
+    expect(liveNodeIndex(t, "c")).toBe(1);
+    expect(errorOf(() => liveNodeIndex(t, "x")).message).toMatch(
+      /--idn-node x: no such node .* expected one of a, c/,
+    );
+    expect(errorOf(() => liveNodeUrls(t, 65535)).message).toMatch(/--base-port: expected an integer port/);
+  });
+
+  it("bad topology urls and model ids get clear errors", () => {
+    for (const url of ["10.0.0.5:8080", "http://h:1/path", 42])
+      expect(
+        errorOf(() =>
+          parseTopologyJson(
+            file([
+              { id: "a", tier: "access", budgetMB: 1, url },
+              { id: "c", tier: "cloud" },
+            ]),
+            "net.json",
+          ),
+        ).message,
+      ).toMatch(/net.json: nodes\[0\].url: expected a URL like "http:\/\/10.0.0.5:8080"/);
+    expect(parseCatalogModelId("fashion-mnist/int8(mlp:128)")).toEqual({
+      task: "fashion-mnist",
+      spec: "mlp:128",
+      int8: true,
+    });
+    expect(errorOf(() => parseCatalogModelId("imagenet/resnet50")).message).toMatch(
+      /expected an id "TASK\/SPEC" with TASK one of mnist, fashion-mnist/,
+    );
   });
 });
