@@ -139,6 +139,16 @@ describe("live IDN processes (3-node chain on loopback)", () => {
       expect(s.peakBytes).toBeLessThanOrEqual((s.budgetMB as number) * 1e6 * 1.001);
     }
 
+    // The network view: every node's status, and the page's fragment with the topology picture.
+    const view = (await (await fetch(`${urls[0]}/idn/network?format=json`)).json()) as {
+      nodes: Array<{ node: string } | null>;
+    };
+    expect(view.nodes.map((n) => n?.node)).toEqual(["a", "e", "c"]);
+    const fragment = await (await fetch(`${urls[2]}/idn/network`)).text();
+    expect(fragment).toContain("3 of 3 nodes answering");
+    expect(fragment).toContain("<svg");
+    expect(await (await fetch(`${urls[1]}/`)).text()).toContain("/idn/network");
+
     // 2. SIGKILL the middle node during slot 1, restart it at slot 3; a drops control messages in slot 4.
     let restarted: ChildProcess | undefined;
     const faulty = await runIdnLoad({
@@ -150,6 +160,8 @@ describe("live IDN processes (3-node chain on loopback)", () => {
       concurrency: 8,
       async onSlotStart(t) {
         if (t === 1) setTimeout(() => process.kill(pids.e, "SIGKILL"), 20);
+        if (t === 2)
+          expect(await (await fetch(`${urls[0]}/idn/network`)).text()).toContain("2 of 3 nodes answering");
         if (t === 3) {
           restarted = spawn(
             process.execPath,
