@@ -75,6 +75,8 @@ export interface IdnUpOptions extends LiveNetworkSpec {
   dataDir: string;
   /** Training epochs of the models (default 8, the measured catalog's). */
   epochs?: number;
+  /** Seconds per slot when `idn up` clocks the slots itself (0: `idn load` advances them). */
+  slotSeconds?: number;
   /** The program to run (`process.execPath` + these args + `serve ...`). */
   entry: string[];
   log?: (line: string) => void;
@@ -113,6 +115,8 @@ export function idnNodeArgs(o: IdnUpOptions, id: string): string[] {
     o.dataDir,
     "--epochs",
     String(o.epochs ?? 8),
+    "--slot-seconds",
+    String(o.slotSeconds ?? 0),
     ...(o.nodeArgs ?? []),
   ];
 }
@@ -245,7 +249,14 @@ export interface IdnLoadResult extends LiveComparison {
 }
 
 interface StatusWithConfig {
-  config: { topology: string; catalog: string; alpha: number; policy: string; seed: number };
+  config: {
+    topology: string;
+    catalog: string;
+    alpha: number;
+    policy: string;
+    seed: number;
+    slotSeconds: number;
+  };
 }
 
 /** Drives the trace against the running network and runs the simulator on the same inputs. */
@@ -265,6 +276,13 @@ export async function runIdnLoad(o: IdnLoadOptions): Promise<IdnLoadResult> {
       "UPSTREAM_UNAVAILABLE",
       `idn load: no node of ${topology.name} answered at ${urls.join(", ")}; is the network up (mammals idn up)?`,
     );
+  if (config.slotSeconds > 0)
+    fail(
+      "STATE",
+      `idn load: the network ends a slot every ${config.slotSeconds} s on its own (idn up --slot ${config.slotSeconds}); ` +
+        "expected a network started with --slot 0, whose slots this driver advances (the comparison with the simulator needs it)",
+    );
+  const { slotSeconds: _clock, ...shared } = config;
   const net = openLiveNetwork({
     topology: config.topology,
     catalog: config.catalog,
@@ -302,7 +320,7 @@ export async function runIdnLoad(o: IdnLoadOptions): Promise<IdnLoadResult> {
   const sim = simulateIdn({ instance: net.instance, trace, policies: [config.policy], seed: config.seed });
   return {
     ...compareLive(run, sim),
-    network: { ...config, nodes: urls.length, reset: o.reset ?? true, resetFailures },
+    network: { ...shared, nodes: urls.length, reset: o.reset ?? true, resetFailures },
     trace: trace.name,
     slots: trace.slots,
     seed,

@@ -80,6 +80,8 @@ export interface LiveNetworkConfig {
   alpha: number;
   policy: string;
   seed: number;
+  /** Seconds per slot when `idn up` clocks the slots (0: `idn load` advances them). */
+  slotSeconds: number;
   urls: string[];
 }
 

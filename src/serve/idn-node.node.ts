@@ -25,6 +25,8 @@ export interface IdnNodeOptions {
   seed: number;
   dataDir: string;
   epochs?: number;
+  /** Seconds per slot of a self-clocked network (0: slots advanced by `idn load`); reported in /idn/status. */
+  slotSeconds?: number;
   /** Address to bind (default 127.0.0.1); the port is the node's URL's. */
   host?: string;
   /** Per-call timeout toward peers (ms, default 5000). */
@@ -59,6 +61,7 @@ export async function startIdnNode(o: IdnNodeOptions): Promise<RunningIdnNode> {
     alpha: o.alpha,
     policy: o.policy,
     seed: o.seed,
+    slotSeconds: o.slotSeconds ?? 0,
     urls: net.urls,
   });
   const port = Number(new URL(net.urls[index]).port || 80);

@@ -139,6 +139,7 @@ export function registerLive(idn: Command): void {
         seed: parseSeed(f.seed),
         dataDir: f.dataDir,
         epochs: parseInteger(f.epochs, "--epochs", 1, 1000),
+        slotSeconds,
         entry: [...process.execArgv, process.argv[1]],
         nodeArgs: [
           "--log-level",

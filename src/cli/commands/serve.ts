@@ -64,6 +64,11 @@ export function register(program: Command): void {
       "infida:overshoot=repair",
     )
     .option("--epochs <n>", "--idn-node: training epochs of models missing from --data-dir/models", "8")
+    .option(
+      "--slot-seconds <s>",
+      "--idn-node: seconds per slot when the network clocks itself (idn up --slot), 0 when idn load advances the slots",
+      "0",
+    )
     .option("--capacity <n>", "memory capacity in entries: makes this an edge node (needs --upstream)")
     .option("--index <spec>", "memory index: flat, flat-i8:rerank=40, hnsw:M=16,efSearch=64", "flat")
     .option(
@@ -229,6 +234,7 @@ async function serveIdnNode(f: Record<string, string | undefined>): Promise<void
     seed: parseSeed(f.seed as string),
     dataDir: f.dataDir ?? "./idn-data",
     epochs: parseInteger(f.epochs as string, "--epochs", 1, 1000),
+    slotSeconds: parseNumber(f.slotSeconds as string, "--slot-seconds", { min: 0 }),
     host: f.host,
     log,
   });
