@@ -19,9 +19,12 @@ const ENTRY = ["--import", "tsx", join(ROOT, "scripts", "dev.ts")];
 const TOPOLOGY = join(ROOT, "test", "fixtures", "idn-live-chain.json");
 const CATALOG = join(ROOT, "test", "fixtures", "idn-live-catalog.json");
 const started: ChildProcess[] = [];
+const nodePids: number[] = [];
 
 afterAll(() => {
   for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+  // Nodes also exit when idn up dies (their stdin closes); this covers a failure in between.
+  for (const pid of nodePids) if (alive(pid)) process.kill(pid, "SIGKILL");
 });
 
 function portFree(port: number): Promise<boolean> {
@@ -113,6 +116,7 @@ describe("live IDN processes (3-node chain on loopback)", () => {
         .map((c) => [c[0], Number(c[3])]),
     );
     expect(Object.keys(pids).sort()).toEqual(["a", "c", "e"]);
+    nodePids.push(...Object.values(pids));
     const urls = [0, 1, 2].map((i) => `http://127.0.0.1:${base + i}`);
 
     // 1. Fault-free: the measured gain is the simulator's (slots advanced by the driver).
@@ -211,4 +215,47 @@ describe("live IDN processes (3-node chain on loopback)", () => {
     for (const id of ["a", "c"]) expect(alive(pids[id]), id).toBe(false);
     restarted?.kill("SIGTERM");
   }, 180_000);
+
+  it("nodes never outlive idn up, even when it is SIGKILLed", async () => {
+    const base = await freePorts(3);
+    const dataDir = mkdtempSync(join(tmpdir(), "mammals-idn-live-"));
+    const up = spawn(
+      process.execPath,
+      [
+        ...ENTRY,
+        "idn",
+        "up",
+        "--topology",
+        TOPOLOGY,
+        "--catalog",
+        CATALOG,
+        "--base-port",
+        String(base),
+        "--data-dir",
+        dataDir,
+        "--epochs",
+        "1",
+      ],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] },
+    );
+    started.push(up);
+    let out = "";
+    up.stdout?.on("data", (d) => {
+      out += String(d);
+    });
+    const deadline = Date.now() + 90_000;
+    while (!out.includes("nodes up") && Date.now() < deadline && up.exitCode === null)
+      await new Promise((r) => setTimeout(r, 200));
+    const pids = out
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/))
+      .filter((c) => ["a", "e", "c"].includes(c[0]) && /^\d+$/.test(c[3] ?? ""))
+      .map((c) => Number(c[3]));
+    expect(pids).toHaveLength(3);
+    nodePids.push(...pids);
+    up.kill("SIGKILL");
+    const gone = Date.now() + 15_000;
+    while (pids.some(alive) && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+    expect(pids.filter(alive)).toEqual([]);
+  }, 120_000);
 });

@@ -157,9 +157,15 @@ export async function runIdnUp(o: IdnUpOptions): Promise<RunningNetwork> {
       net.topology.nodes.map(
         (node, i) =>
           new Promise<void>((resolve, reject) => {
-            const child = spawn(process.execPath, [...o.entry, ...idnNodeArgs(o, node.id)], {
-              stdio: ["ignore", "pipe", "pipe"],
-            });
+            // The node exits when this process's end of its stdin closes: even a SIGKILLed launcher
+            // leaves no orphan behind.
+            const child = spawn(
+              process.execPath,
+              [...o.entry, ...idnNodeArgs(o, node.id), "--exit-with-stdin"],
+              {
+                stdio: ["pipe", "pipe", "pipe"],
+              },
+            );
             const entry = {
               id: node.id,
               tier: node.tier,

@@ -9,8 +9,8 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fail } from "../core/errors.js";
-import { loadDataset } from "../data/datasets.node.js";
-import type { Dataset } from "../data/types.js";
+import { loadDataset, loadTestSplit } from "../data/datasets.node.js";
+import type { Dataset, LabeledSplit } from "../data/types.js";
 import type { Catalog } from "../idn/catalog.js";
 import type { ModelHost } from "../idn/live/node.js";
 import { quantizeModel } from "../models/int8/family.js";
@@ -58,6 +58,7 @@ export class IdnModelStore {
   readonly epochs: number;
   readonly seed: number;
   private readonly datasets = new Map<string, Dataset>();
+  private readonly tests = new Map<string, LabeledSplit>();
 
   constructor(private readonly o: IdnModelStoreOptions) {
     this.epochs = o.epochs ?? 8;
@@ -68,6 +69,15 @@ export class IdnModelStore {
     let ds = this.datasets.get(task);
     if (!ds) this.datasets.set(task, (ds = loadDataset(task)));
     return ds;
+  }
+
+  /** The test split of a task (loaded alone when the training rows are not needed). */
+  testSplit(task: string): LabeledSplit {
+    const full = this.datasets.get(task);
+    if (full) return full.test;
+    let t = this.tests.get(task);
+    if (!t) this.tests.set(task, (t = loadTestSplit(task).test));
+    return t;
   }
 
   private path(r: CatalogModelRecipe): string {
@@ -105,6 +115,7 @@ export class IdnModelStore {
 export function createModelHost(catalog: Catalog, store: IdnModelStore): ModelHost {
   const loaded = new Map<number, Model>();
   for (const m of catalog.models) parseCatalogModelId(m.id); // bad ids fail before serving
+  for (const task of catalog.tasks) store.testSplit(task); // before the first request, not during it
   return {
     async load(m) {
       const model = store.obtain(catalog.models[m].id);
@@ -117,13 +128,13 @@ export function createModelHost(catalog: Catalog, store: IdnModelStore): ModelHo
     predict(m, example) {
       const model = loaded.get(m);
       if (!model) return fail("STATE", `model ${catalog.models[m].id} is not loaded here`);
-      const ds = store.dataset(catalog.models[m].task);
-      const i = example % ds.test.n;
-      const d = ds.test.dim;
-      const p = model.predictProba(ds.test.x.subarray(i * d, (i + 1) * d));
+      const test = store.testSplit(catalog.models[m].task);
+      const i = example % test.n;
+      const d = test.dim;
+      const p = model.predictProba(test.x.subarray(i * d, (i + 1) * d));
       let best = 0;
       for (let k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
-      return { predicted: best, label: ds.test.y[i] };
+      return { predicted: best, label: test.y[i] };
     },
   };
 }

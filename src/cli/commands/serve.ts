@@ -65,6 +65,10 @@ export function register(program: Command): void {
     )
     .option("--epochs <n>", "--idn-node: training epochs of models missing from --data-dir/models", "8")
     .option(
+      "--exit-with-stdin",
+      "--idn-node: stop when stdin closes (set by idn up, so nodes never outlive it)",
+    )
+    .option(
       "--slot-seconds <s>",
       "--idn-node: seconds per slot when the network clocks itself (idn up --slot), 0 when idn load advances the slots",
       "0",
@@ -242,6 +246,11 @@ async function serveIdnNode(f: Record<string, string | undefined>): Promise<void
     const onSignal = (signal: NodeJS.Signals) => void running.stop(signal).then(resolve);
     process.once("SIGTERM", onSignal);
     process.once("SIGINT", onSignal);
+    if (f.exitWithStdin) {
+      process.stdin.on("end", () => onSignal("SIGTERM"));
+      process.stdin.on("close", () => onSignal("SIGTERM"));
+      process.stdin.resume();
+    }
   });
   process.exit(0);
 }
