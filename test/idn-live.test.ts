@@ -165,6 +165,21 @@ describe("live IDN node vs the simulator", () => {
     ).toEqual(Array.from(yBefore));
   });
 
+  it("delayed control messages change nothing: the simulator's gain exactly, nothing failed", async () => {
+    const { inst, trace } = setup(4, 400);
+    const net = network(inst);
+    for (const n of net.nodes) await n.start();
+    for (const n of net.nodes) await dispatchLive(n, "faults", { controlDelayMs: n.index % 3 });
+    const run = await driveTrace({ instance: inst, trace, client: net.client, seed: 9 });
+    const cmp = compareLive(run, simulateIdn({ instance: inst, trace, policies: [POLICY], seed: SEED }));
+    expect(cmp.measured.failed).toBe(0);
+    expect(cmp.measured.controlFailures).toBe(0);
+    for (const s of cmp.perSlot) expect(s.gain).toBeCloseTo(s.simGain, 6);
+    await expect(dispatchLive(net.nodes[0], "faults", { controlDelayMs: -1 })).rejects.toThrow(
+      /controlDelayMs/,
+    );
+  });
+
   it("refuses live policies that could exceed a budget or are not per node", () => {
     expect(errorOf(() => liveInfidaOptions("infida:overshoot=allow", 1)).message).toMatch(
       /expected overshoot=forbid or overshoot=repair, got overshoot=allow/,

@@ -138,7 +138,7 @@ export interface LiveNodeStatus {
   controlMessages: number;
   /** Per hosted model: requests served in the current slot and its per-slot capacity. */
   load: Array<{ model: string; served: number; capacity: number }>;
-  faults: { dropControl: boolean };
+  faults: { dropControl: boolean; controlDelayMs: number };
 }
 
 /** Parses and checks a live policy spec into INFIDA's options. */
@@ -203,6 +203,8 @@ export class LiveIdnNode {
   forwarded = 0;
   controlMessages = 0;
   dropControl = false;
+  /** Milliseconds every control message waits before it is handled (fault injection). */
+  controlDelayMs = 0;
 
   constructor(private readonly o: LiveNodeOptions) {
     const inst = o.instance;
@@ -421,10 +423,12 @@ export class LiveIdnNode {
     return { ...this.answer(best, req.example, started, 1), degraded: true };
   }
 
-  private checkControl(): void {
+  private async checkControl(): Promise<void> {
     if (this.dropControl)
       fail("STATE", `node ${this.id}: control messages are being dropped (fault injection)`);
     this.controlMessages++;
+    // A slow control plane (fault injection): a real timer, whatever `sleep` emulates.
+    if (this.controlDelayMs > 0) await new Promise((r) => setTimeout(r, this.controlDelayMs));
   }
 
   /** Sends `body` to the first upstream node that answers (skipping `skip` when asked); null if none. */
@@ -449,7 +453,7 @@ export class LiveIdnNode {
 
   /** Phase 1 at the node where requests entered. */
   async close(slot: number): Promise<void> {
-    this.checkControl();
+    await this.checkControl();
     const counts = [...(this.entered.get(slot) ?? new Map<number, number>())];
     this.entered.delete(slot);
     if (counts.length === 0 || this.repository) return;
@@ -460,7 +464,7 @@ export class LiveIdnNode {
 
   /** Phase 1 on the way up. */
   async demand(msg: DemandMessage): Promise<void> {
-    this.checkControl();
+    await this.checkControl();
     for (const [t] of msg.counts) this.checkType(t, "demand");
     if (this.repository) return;
     this.addCounts(msg.slot, msg.counts);
@@ -484,7 +488,7 @@ export class LiveIdnNode {
 
   /** Phase 2 at the node where requests entered: one message up the path, thresholds back. */
   async exchange(slot: number): Promise<void> {
-    this.checkControl();
+    await this.checkControl();
     if (this.repository) return;
     const d = this.demandAt(slot);
     // The types whose requests entered here (this node sent their counts up in phase 1).
@@ -505,7 +509,7 @@ export class LiveIdnNode {
 
   /** Phase 2 on the way up: appends l * y of this node's candidates; the last node computes K*. */
   async path(msg: PathMessage, fromHere = false): Promise<PathReply> {
-    if (!fromHere) this.checkControl();
+    if (!fromHere) await this.checkControl();
     const inst = this.instance;
     const y = this.policy.y;
     const d = this.repository ? null : this.demandAt(msg.slot);
@@ -541,7 +545,7 @@ export class LiveIdnNode {
 
   /** Phase 3: INFIDA's step from what this node learnt, the redraw, the model loads. */
   async advance(slot: number): Promise<AdvanceReply> {
-    this.checkControl();
+    await this.checkControl();
     const inst = this.instance;
     let loads = 0;
     let unloads = 0;
@@ -584,8 +588,8 @@ export class LiveIdnNode {
   }
 
   /** Best cost per type (gamma, from the type's source) at or above this node. */
-  best(): Array<[number, number]> {
-    this.checkControl();
+  async best(): Promise<Array<[number, number]>> {
+    await this.checkControl();
     const inst = this.instance;
     return this.typesThrough.map((t) => {
       let best = this.bestUp[t];
@@ -604,7 +608,7 @@ export class LiveIdnNode {
 
   /** Phase 4: learns the best cost at or above the next hop that answers. */
   async advertise(): Promise<void> {
-    this.checkControl();
+    await this.checkControl();
     if (this.repository) return;
     this.bestUp.set(this.instance.repositoryCost);
     const reply = await this.up<Array<[number, number]>>("best", {}, false);
@@ -638,7 +642,7 @@ export class LiveIdnNode {
       forwarded: this.forwarded,
       controlMessages: this.controlMessages,
       load,
-      faults: { dropControl: this.dropControl },
+      faults: { dropControl: this.dropControl, controlDelayMs: this.controlDelayMs },
     };
   }
 }
@@ -702,10 +706,20 @@ export async function dispatchLive(node: LiveIdnNode, route: string, body: unkno
       await node.reset();
       return node.status();
     case "faults": {
-      const drop = (body as { dropControl?: unknown } | null)?.dropControl;
-      if (typeof drop !== "boolean")
-        fail("INVALID_ARGUMENT", `faults: expected {"dropControl": true|false}, got ${JSON.stringify(body)}`);
-      node.dropControl = drop;
+      const { dropControl, controlDelayMs } = (body ?? {}) as {
+        dropControl?: unknown;
+        controlDelayMs?: unknown;
+      };
+      if (
+        (dropControl !== undefined && typeof dropControl !== "boolean") ||
+        (controlDelayMs !== undefined && !(typeof controlDelayMs === "number" && controlDelayMs >= 0))
+      )
+        fail(
+          "INVALID_ARGUMENT",
+          `faults: expected {"dropControl"?: true|false, "controlDelayMs"?: ms >= 0}, got ${JSON.stringify(body)}`,
+        );
+      if (dropControl !== undefined) node.dropControl = dropControl;
+      if (controlDelayMs !== undefined) node.controlDelayMs = controlDelayMs;
       return node.status().faults;
     }
     default:
