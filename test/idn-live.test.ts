@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { createCatalog } from "../src/idn/catalogs.js";
 import { IdnInstance } from "../src/idn/instance.js";
-import { compareLive, driveTrace, type LiveClient } from "../src/idn/live/driver.js";
+import { compareLive, driveTrace, type LiveClient, runControlPhases } from "../src/idn/live/driver.js";
 import { dispatchLive, LiveIdnNode, type LiveNodeRoute, liveInfidaOptions } from "../src/idn/live/node.js";
 import { liveNodeIndex, liveNodeUrls } from "../src/idn/live/urls.js";
 import { Infida } from "../src/idn/policies/infida.js";
@@ -178,6 +178,37 @@ describe("live IDN node vs the simulator", () => {
     await expect(dispatchLive(net.nodes[0], "faults", { controlDelayMs: -1 })).rejects.toThrow(
       /controlDelayMs/,
     );
+  });
+
+  it("self-clocked slots (idn up --slot): requests without a slot count in the node's current slot", async () => {
+    const { inst, trace } = setup(3, 300);
+    const net = network(inst);
+    for (const n of net.nodes) await n.start();
+    for (let t = 0; t < trace.slots; t++) {
+      for (let k = trace.slotStart[t]; k < trace.slotStart[t + 1]; k++)
+        for (let i = 0; i < trace.counts[k]; i++) {
+          const source = inst.typeSourceNode(trace.types[k]);
+          const r = await net.client.call<{ node: string }>(source, "infer", {
+            type: trace.types[k],
+            example: i,
+            entry: true,
+          });
+          expect(r.node).toBeTruthy();
+        }
+      const control = await runControlPhases(net.client, inst, t);
+      expect(control.failures).toBe(0);
+    }
+    // Same requests per slot as the driver sends, so the same allocation as the simulator's INFIDA.
+    const reference = new Infida(inst, liveInfidaOptions(POLICY, SEED));
+    const demand = new SlotDemand(inst);
+    for (let t = 0; t < trace.slots; t++) reference.observe(demand.load(trace, t));
+    for (const n of net.nodes) {
+      expect(n.slot).toBe(trace.slots);
+      const [a, b] = [inst.nodePairStart[n.index], inst.nodePairStart[n.index + 1]];
+      expect(Array.from(n.policy.allocation().subarray(a, b))).toEqual(
+        Array.from(reference.allocation().subarray(a, b)),
+      );
+    }
   });
 
   it("refuses live policies that could exceed a budget or are not per node", () => {
