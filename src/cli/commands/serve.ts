@@ -106,7 +106,7 @@ export function register(program: Command): void {
     .option("--port <n>", "port to listen on (0: any free port, printed in the `listening` log line)", "8080")
     .option(
       "--data-dir <dir>",
-      "edge node: keep the memory, policy and calibration state, counters in SQLite here",
+      "edge node: keep the memory, policy and calibration state, counters in SQLite here; --idn-node: model files (DIR/models, trained when missing; default ./idn-data)",
     )
     .option(
       "--sync <mode>",
