@@ -68,6 +68,22 @@ export function loadDataset(name: string, options: LoadOptions = {}): Dataset {
   );
 }
 
+/**
+ * Only the test split of a named dataset ("mnist" or "fashion-mnist"): what a serving process
+ * needs to answer requests naming test examples, without the training rows in memory.
+ */
+export function loadTestSplit(name: string): { test: LabeledSplit; numClasses: number } {
+  if (name === "fashion-mnist" && findIdx(DEBIAN_FASHION_DIR, "t10k", "images")) {
+    const need = (kind: "images" | "labels") =>
+      findIdx(DEBIAN_FASHION_DIR, "t10k", kind) ??
+      fail("BAD_FILE", `${DEBIAN_FASHION_DIR}: missing t10k-${kind}`);
+    const test = idxSplit(need("images"), need("labels"));
+    return { test, numClasses: maxLabel(test.y) + 1 };
+  }
+  const ds = loadDataset(name);
+  return { test: ds.test, numClasses: ds.numClasses };
+}
+
 function checkDataDir(dir: string): void {
   const st = statSync(dir, { throwIfNoEntry: false });
   if (!st) fail("BAD_FILE", `--data ${dir}: no such directory; expected a directory holding dataset files`);

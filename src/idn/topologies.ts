@@ -227,6 +227,7 @@ export function createTopology(spec: string): Topology {
 
 interface JsonNode {
   id?: unknown;
+  url?: unknown;
   tier?: unknown;
   budgetMB?: unknown;
   budgetRelative?: unknown;
@@ -282,6 +283,7 @@ export function parseTopologyJson(text: string, where: string): Topology {
       source: flagged ? n.source === true : false,
       x: num(n.x, `nodes[${i}].x`),
       y: num(n.y, `nodes[${i}].y`),
+      ...(n.url !== undefined ? { url: nodeUrl(n.url, `${where}: nodes[${i}].url`) } : {}),
     };
   });
   if (!flagged) {
@@ -317,6 +319,16 @@ export function parseTopologyJson(text: string, where: string): Topology {
   );
 }
 
+/** A live node's address: http(s)://host:port, no path. */
+function nodeUrl(v: unknown, at: string): string {
+  if (typeof v !== "string" || !/^https?:\/\/[^/\s?#]+\/?$/.test(v))
+    fail(
+      "INVALID_ARGUMENT",
+      `${at}: expected a URL like "http://10.0.0.5:8080" (scheme, host and port, no path), got ${JSON.stringify(v)}`,
+    );
+  return v.replace(/\/$/, "");
+}
+
 /** The topology as JSON text in the format {@link parseTopologyJson} reads (round trip). */
 export function topologyToJson(t: Topology): string {
   return `${JSON.stringify(
@@ -333,6 +345,7 @@ export function topologyToJson(t: Topology): string {
         ...(n.repository && n.tier !== "cloud" ? { repository: true } : {}),
         source: n.source,
         ...(n.x !== undefined ? { x: n.x, y: n.y } : {}),
+        ...(n.url !== undefined ? { url: n.url } : {}),
       })),
       links: t.links.map((l) => ({ a: t.nodes[l.a].id, b: t.nodes[l.b].id, latencyMs: l.latencyMs })),
     },

@@ -40,6 +40,8 @@ export interface TopologyNode {
   /** Drawing position (longitude/latitude for geographic topologies), optional. */
   x?: number;
   y?: number;
+  /** Where the node listens in a live network (`mammals idn up`, `mammals serve --idn-node`), optional. */
+  url?: string;
 }
 
 export interface TopologyLink {

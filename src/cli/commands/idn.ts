@@ -15,6 +15,7 @@ import { runIdnSimulationNode, writeIdnOutputs } from "../../jobs/idn-simulate.n
 import { parseInteger, parseNumber, parseSeed } from "../../jobs/parse.js";
 import { jsonFlag, seedFlag } from "../flags.js";
 import { progressBars } from "../progress.js";
+import { registerLive } from "./idn-live.js";
 
 /** The command line as the user gave it (the root command's raw arguments), for report headers. */
 function commandLine(cmd: Command): string {
@@ -34,6 +35,8 @@ export function register(program: Command): void {
       "after",
       "\nExamples:\n" +
         "  mammals idn simulate --topology abilene --catalog published --trace stationary --policies infida,lru,offline-opt\n" +
+        "  mammals idn up --topology abilene --catalog measured --base-port 9000       # a live network\n" +
+        "  mammals idn load --topology abilene --base-port 9000 --trace sliding --slots 20\n" +
         "  mammals idn describe",
     );
 
@@ -104,6 +107,8 @@ export function register(program: Command): void {
           (written.length ? `\nwrote ${opts.out}/{${written.join(",")}}\n` : ""),
       );
     });
+
+  registerLive(idn);
 
   idn
     .command("describe")

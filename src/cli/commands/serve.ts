@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { fail } from "../../core/errors.js";
 import { parseChoice, parseInteger, parseNumber, parseSeed } from "../../jobs/parse.js";
+import { startIdnNode } from "../../serve/idn-node.node.js";
 import { openService, type ServeOptions } from "../../serve/open.node.js";
 import { createLogger, startServer } from "../../serve/server.node.js";
 import { seedFlag } from "../flags.js";
@@ -35,7 +36,43 @@ export function register(program: Command): void {
       "serve a model over HTTP: an edge node (model + k-NN memory + forward decision, with --capacity) " +
         "or a plain model server (the cloud tier, without it)",
     )
-    .requiredOption("--model <file>", "model file in the mammals format (mammals train --out)")
+    .option(
+      "--model <file>",
+      "model file in the mammals format (mammals train --out); required unless --idn-node",
+    )
+    .option(
+      "--idn-node <name>",
+      "run node NAME of a live inference delivery network instead (with --topology; see `mammals idn up`)",
+    )
+    .option(
+      "--topology <spec|file.json>",
+      "--idn-node: the network (abilene, tree:..., or a JSON file whose nodes may give a url)",
+    )
+    .option(
+      "--catalog <spec|file.json>",
+      "--idn-node: the model catalog (measured, or a JSON file of TASK/SPEC models)",
+      "measured",
+    )
+    .option("--alpha <a>", "--idn-node: cost of inaccuracy in ms per unit of (1 - accuracy)", "100")
+    .option(
+      "--base-port <p>",
+      "--idn-node: node i of the topology listens on 127.0.0.1:P+i (nodes without a url)",
+    )
+    .option(
+      "--policy <spec>",
+      "--idn-node: the placement policy (INFIDA keeping budgets)",
+      "infida:overshoot=repair",
+    )
+    .option("--epochs <n>", "--idn-node: training epochs of models missing from --data-dir/models", "8")
+    .option(
+      "--exit-with-stdin",
+      "--idn-node: stop when stdin closes (set by idn up, so nodes never outlive it)",
+    )
+    .option(
+      "--slot-seconds <s>",
+      "--idn-node: seconds per slot when the network clocks itself (idn up --slot), 0 when idn load advances the slots",
+      "0",
+    )
     .option("--capacity <n>", "memory capacity in entries: makes this an edge node (needs --upstream)")
     .option("--index <spec>", "memory index: flat, flat-i8:rerank=40, hnsw:M=16,efSearch=64", "flat")
     .option(
@@ -69,7 +106,7 @@ export function register(program: Command): void {
     .option("--port <n>", "port to listen on (0: any free port, printed in the `listening` log line)", "8080")
     .option(
       "--data-dir <dir>",
-      "edge node: keep the memory, policy and calibration state, counters in SQLite here",
+      "edge node: keep the memory, policy and calibration state, counters in SQLite here; --idn-node: model files (DIR/models, trained when missing; default ./idn-data)",
     )
     .option(
       "--sync <mode>",
@@ -103,6 +140,7 @@ Endpoints: POST /v1/predict, POST /v1/feedback, GET /v1/memory, /v1/info, /v1/st
 /readyz, /metrics (Prometheus), /openapi.json, / (live dashboard). Logs: one JSON line per event.
 
 Examples:
+  mammals serve --idn-node chicago --topology net.json --catalog measured --data-dir ./idn  # one IDN node
   mammals serve --model cloud.mammals --port 8081 --delay lognormal:median=20,sigma=0.5   # the cloud tier
   mammals serve --model small.mammals --capacity 2000 --upstream http://127.0.0.1:8081 --port 8080 \\
                 --data-dir ./edge-data --api-key-file ./key.txt                           # an edge node
@@ -110,6 +148,12 @@ Examples:
        -H "authorization: Bearer $(cat key.txt)" -d '{"input": [0, 0.1, ...]}'          # 784 values`,
     )
     .action(async (f) => {
+      if (f.idnNode !== undefined) return serveIdnNode(f);
+      if (f.model === undefined)
+        fail(
+          "INVALID_ARGUMENT",
+          "serve: expected --model FILE (or --idn-node NAME --topology SPEC for a live IDN node)",
+        );
       const options: ServeOptions = {
         model: f.model,
         capacity: f.capacity === undefined ? undefined : parseInteger(f.capacity, "--capacity", 1),
@@ -167,4 +211,46 @@ Examples:
       });
       process.exit(0);
     });
+}
+
+/** `serve --idn-node`: one node of a live IDN until SIGTERM or SIGINT. */
+async function serveIdnNode(f: Record<string, string | undefined>): Promise<void> {
+  if (f.topology === undefined)
+    fail(
+      "INVALID_ARGUMENT",
+      `serve --idn-node ${f.idnNode}: expected --topology SPEC or FILE naming the network`,
+    );
+  const level = parseChoice(f.logLevel as string, "--log-level", [
+    "debug",
+    "info",
+    "warn",
+    "error",
+    "silent",
+  ] as const);
+  const log = createLogger(level);
+  const running = await startIdnNode({
+    topology: f.topology,
+    catalog: f.catalog as string,
+    alpha: parseNumber(f.alpha as string, "--alpha", { min: 0 }),
+    node: f.idnNode as string,
+    basePort: f.basePort === undefined ? undefined : parseInteger(f.basePort, "--base-port", 1, 65535),
+    policy: f.policy as string,
+    seed: parseSeed(f.seed as string),
+    dataDir: f.dataDir ?? "./idn-data",
+    epochs: parseInteger(f.epochs as string, "--epochs", 1, 1000),
+    slotSeconds: parseNumber(f.slotSeconds as string, "--slot-seconds", { min: 0 }),
+    host: f.host,
+    log,
+  });
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => void running.stop(signal).then(resolve);
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+    if (f.exitWithStdin) {
+      process.stdin.on("end", () => onSignal("SIGTERM"));
+      process.stdin.on("close", () => onSignal("SIGTERM"));
+      process.stdin.resume();
+    }
+  });
+  process.exit(0);
 }

@@ -118,7 +118,7 @@ export class Infida implements IdnPolicy {
         nodes.push(v);
       }
     }
-    for (const v of nodes) this.step(v);
+    for (const v of nodes) this.step(v, grad);
     for (const p of touched) {
       grad[p] = 0;
       mark[p] = 0;
@@ -130,18 +130,32 @@ export class Infida implements IdnPolicy {
         if (inst.nodePairStart[v + 1] > inst.nodePairStart[v]) this.round(v);
   }
 
+  /**
+   * One node's update from its own supergradient, as a live node runs it (src/idn/live/node.ts):
+   * the same step and projection {@link observe} applies to every node it touched. `grad` has one
+   * entry per pair of the instance; only node v's entries are read.
+   */
+  stepNode(v: number, grad: ArrayLike<number>): void {
+    this.step(v, grad);
+  }
+
+  /** Redraws node v's integral allocation from its y (a live node, every `refresh` slots). */
+  drawNode(v: number): void {
+    if (this.instance.nodePairStart[v + 1] > this.instance.nodePairStart[v]) this.round(v);
+  }
+
   /** Mirror-ascent step and exact projection at node v. */
-  private step(v: number): void {
+  private step(v: number, grad: ArrayLike<number>): void {
     const inst = this.instance;
     const a = inst.nodePairStart[v];
     const b = inst.nodePairStart[v + 1];
     let largest = 0;
-    for (let p = a; p < b; p++) largest = Math.max(largest, this.grad[p] / inst.pairSize[p]);
+    for (let p = a; p < b; p++) largest = Math.max(largest, grad[p] / inst.pairSize[p]);
     if (largest > this.gradScale[v]) this.gradScale[v] = largest;
     if (!(this.gradScale[v] > 0)) return;
     const eta = this.options.eta / this.gradScale[v];
     const yhat = this.work;
-    for (let p = a; p < b; p++) yhat[p - a] = this.y[p] * Math.exp((eta * this.grad[p]) / inst.pairSize[p]);
+    for (let p = a; p < b; p++) yhat[p - a] = this.y[p] * Math.exp((eta * grad[p]) / inst.pairSize[p]);
     weightedKlProject(
       yhat,
       inst.pairSize.subarray(a, b),
