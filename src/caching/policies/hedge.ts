@@ -39,25 +39,40 @@ import { fetchedByAnswer } from "./lists.js";
 // The default experts must be registered before hedge builds them.
 import "./acai.js";
 import "./ftpl.js";
+import "./similarity.js";
 
 export const HEDGE_PARAMS = {
   experts: {
     type: "string",
-    default: "ftpl+acai",
+    default: "ftpl+acai+sim-lru",
     description:
       "base policies joined by '+', each NAME or NAME;key=value;... (their parameters), e.g. ftpl+acai;eta=3 (online policies only)",
+  },
+  rate: {
+    type: "enum",
+    values: ["adahedge", "fixed"],
+    default: "adahedge",
+    description:
+      "learning rate: adahedge = parameter-free (ln M over the cumulative mixability gap; follows the leader while the experts agree), fixed = eps",
   },
   eps: {
     type: "number",
     default: 0,
     min: 0,
     description:
-      "Hedge learning rate on losses normalized by the remote cost; 0 = the regret-optimal sqrt(8 ln(M) / T), T = trace length (10^5 if unknown)",
+      "rate=fixed's learning rate on losses normalized by the remote cost; 0 = the regret-optimal sqrt(8 ln(M) / T), T = trace length (10^5 if unknown)",
   },
   movement: {
     type: "bool",
     default: true,
     description: "charge each expert's moved objects (unit c_f, or C_r single-answer) in its loss",
+  },
+  switching: {
+    type: "enum",
+    values: ["charged", "free"],
+    default: "charged",
+    description:
+      "charged (with movement=true): a switch the sampler draws is made only when the new expert's lead in cumulative loss covers the switch's own movement; free: every drawn switch is made (Hedge's guarantee exactly)",
   },
 } satisfies ParamSchema;
 
@@ -90,17 +105,26 @@ export class Hedge implements CachePolicy {
   readonly catalogNeighbours: number;
   readonly storedNeighbours: number;
   readonly experts: CachePolicy[];
-  /** Cumulative normalized loss per expert. */
+  /** Cumulative normalized loss per expert (each round relative to its best expert). */
   readonly losses: Float64Array;
   /** Each expert's own total cost so far: served cost + moved objects * unit (what it costs alone). */
   readonly totals: Float64Array;
   /** Switches between experts so far (the initial choice is not one). */
   switches = 0;
+  /** Switches the sampler drew that switching=charged declined (the lead did not cover them). */
+  declined = 0;
+  /** rate=fixed's learning rate (rate=adahedge: the rate in force, see `rate`). */
   readonly eps: number;
+  /** AdaHedge's cumulative mixability gap Delta (rate=adahedge). */
+  gap = 0;
+  /** The largest per-round loss range seen (normalized units): S in AdaHedge's bound. */
+  range = 0;
   private readonly answers: ServedAnswer[];
   private readonly cost: CostModel;
   private readonly rng: Rng;
-  private readonly weights: Float64Array;
+  /** The distribution after the last round, and the one before it (the lazy sampler's coupling). */
+  private probs: Float64Array;
+  private prev: Float64Array;
   private readonly round: Float64Array;
   /** Each expert's movement at its last update, charged in the next round. */
   private readonly pending: Float64Array;
@@ -139,7 +163,8 @@ export class Hedge implements CachePolicy {
     this.answers = this.experts.map((e) => makeAnswer(ctx.cost.k, e.storedNeighbours ?? 1));
     this.losses = new Float64Array(M);
     this.totals = new Float64Array(M);
-    this.weights = new Float64Array(M).fill(1);
+    this.probs = new Float64Array(M).fill(1 / M);
+    this.prev = new Float64Array(M);
     this.round = new Float64Array(M);
     this.pending = new Float64Array(M);
     this.current = this.rng.int(M);
@@ -153,6 +178,31 @@ export class Hedge implements CachePolicy {
   /** Index of the followed expert. */
   get followed(): number {
     return this.current;
+  }
+
+  /** The learning rate in force: eps (rate=fixed), or ln(M) / Delta (AdaHedge; Infinity = follow the leader). */
+  get rate(): number {
+    if (this.p.rate === "fixed") return this.eps;
+    return this.gap > 0 ? Math.log(this.experts.length) / this.gap : Number.POSITIVE_INFINITY;
+  }
+
+  /** Hedge's distribution over the experts after the rounds so far (a copy). */
+  get distribution(): Float64Array {
+    return this.probs.slice();
+  }
+
+  /** The exponential-weights distribution at rate eta (Infinity: uniform over the leaders). */
+  private weigh(eta: number, out: Float64Array): void {
+    const L = this.losses;
+    const M = L.length;
+    let best = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < M; i++) best = Math.min(best, L[i]);
+    let total = 0;
+    for (let i = 0; i < M; i++) {
+      out[i] = eta === Number.POSITIVE_INFINITY ? (L[i] === best ? 1 : 0) : Math.exp(-eta * (L[i] - best));
+      total += out[i];
+    }
+    for (let i = 0; i < M; i++) out[i] /= total;
   }
 
   update(req: SimRequest, answer: ServedAnswer): number {
@@ -169,47 +219,88 @@ export class Hedge implements CachePolicy {
       l[i] = remote > 0 ? (a.cost + charge) / remote : 0;
     }
     // Hedge's distribution does not change when every loss of a round drops by the same amount,
-    // and the lazy rule's switches are bounded by eps times the followed expert's loss, so each
-    // round is charged relative to its best expert: l'_i = l_i - min_j l_j >= 0.
+    // so each round is charged relative to its best expert: l'_i = l_i - min_j l_j >= 0.
     let min = Number.POSITIVE_INFINITY;
     for (let i = 0; i < M; i++) min = Math.min(min, l[i]);
-    for (let i = 0; i < M; i++) this.losses[i] += l[i] - min;
-    let switchTo = this.current;
-    if (M > 1 && this.rng.next() >= Math.exp(-this.eps * (l[this.current] - min))) {
-      let best = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < M; i++) best = Math.min(best, this.losses[i]);
-      let total = 0;
-      for (let i = 0; i < M; i++) {
-        this.weights[i] = Math.exp(-this.eps * (this.losses[i] - best));
-        total += this.weights[i];
-      }
-      let u = this.rng.next() * total;
-      switchTo = M - 1;
-      for (let i = 0; i < M; i++) {
-        u -= this.weights[i];
-        if (u < 0) {
-          switchTo = i;
-          break;
-        }
-      }
+    for (let i = 0; i < M; i++) {
+      l[i] -= min;
+      if (l[i] > this.range) this.range = l[i];
     }
+    if (this.p.rate === "adahedge") {
+      // AdaHedge (de Rooij et al. 2014): the round's mixability gap delta = h - m, with h the
+      // distribution's expected loss and m the mix loss -ln(sum p_i exp(-eta l_i)) / eta.
+      const eta = this.rate;
+      const p = this.probs;
+      let h = 0;
+      for (let i = 0; i < M; i++) h += p[i] * l[i];
+      let m: number;
+      if (eta === Number.POSITIVE_INFINITY) {
+        m = Number.POSITIVE_INFINITY;
+        for (let i = 0; i < M; i++) if (p[i] > 0) m = Math.min(m, l[i]);
+      } else {
+        let lo = Number.POSITIVE_INFINITY;
+        for (let i = 0; i < M; i++) if (p[i] > 0) lo = Math.min(lo, l[i]);
+        let z = 0;
+        for (let i = 0; i < M; i++) z += p[i] * Math.exp(-eta * (l[i] - lo));
+        m = lo - Math.log(z) / eta;
+      }
+      this.gap += Math.max(0, h - m);
+    }
+    for (let i = 0; i < M; i++) this.losses[i] += l[i];
+    // The next request's distribution, and the lazy sampler's draw: the followed expert i is kept
+    // with probability min(1, p_new(i) / p_old(i)), otherwise the next is drawn from
+    // (p_new - p_old)^+ (the maximal coupling: each request's marginal is exactly p_new, and the
+    // switch probability is the total-variation distance between consecutive distributions).
+    const old = this.prev;
+    this.prev = this.probs;
+    this.probs = old;
+    this.weigh(this.rate, this.probs);
+    let switchTo = this.current;
+    if (M > 1) switchTo = this.draw(this.prev, this.probs);
     // The meta-policy's cache before this request's updates, needed only at a switch (O(h)).
-    const old = switchTo !== this.current ? new Set(this.experts[this.current].store.ids()) : null;
+    const before = switchTo !== this.current ? new Set(this.experts[this.current].store.ids()) : null;
     let ownMoved = 0;
     for (let i = 0; i < M; i++) {
       const m = this.experts[i].update(req, this.answers[i]);
       this.pending[i] = m;
       if (i === this.current) ownMoved = m;
     }
-    if (!old) return ownMoved;
+    if (!before) return ownMoved;
     // Switch: the cache goes from the old expert's (before this request) to the new expert's
     // (after it); every object the old one lacked and the answer did not fetch is moved.
-    this.current = switchTo;
-    this.switches++;
     let moved = 0;
     for (const o of this.experts[switchTo].store.ids())
-      if (!old.has(o) && !fetchedByAnswer(answer, o)) moved++;
+      if (!before.has(o) && !fetchedByAnswer(answer, o)) moved++;
+    if (this.p.movement && this.p.switching === "charged") {
+      // Movement-aware switching: the switch is paid for only by a lead that covers it.
+      const lead = this.losses[this.current] - this.losses[switchTo];
+      if (remote <= 0 || lead * remote < moved * unit) {
+        this.declined++;
+        return ownMoved;
+      }
+    }
+    this.current = switchTo;
+    this.switches++;
     return moved;
+  }
+
+  /** The lazy sampler: the next expert given the followed one, from p_old to p_new. */
+  private draw(pOld: Float64Array, pNew: Float64Array): number {
+    const i = this.current;
+    const u = this.rng.next();
+    if (pNew[i] >= pOld[i] || u * pOld[i] < pNew[i]) return i;
+    let total = 0;
+    for (let j = 0; j < pNew.length; j++) total += Math.max(0, pNew[j] - pOld[j]);
+    let v = this.rng.next() * total;
+    let pick = i;
+    for (let j = 0; j < pNew.length; j++) {
+      const d = Math.max(0, pNew[j] - pOld[j]);
+      if (d <= 0) continue;
+      pick = j;
+      v -= d;
+      if (v < 0) break;
+    }
+    return pick;
   }
 
   checkInvariants(): void {
