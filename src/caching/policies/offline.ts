@@ -275,7 +275,10 @@ export function swapLocalSearch(
     member[o] = 0;
     return a;
   };
-  const corr = new Map<number, number>();
+  // Corrections per stored object for the candidate at hand: a dense array (read for every
+  // stored object per candidate) and the list of the entries set, cleared after each candidate.
+  const corr = new Float64Array(n);
+  const corrSet: number[] = [];
   let swaps = 0;
   for (let improved = true; improved && swaps < maxSwaps; ) {
     improved = false;
@@ -288,7 +291,8 @@ export function swapLocalSearch(
       const a = addGain(o); // fresh: earlier swaps in this pass may have changed it
       if (!(a < -eps)) continue;
       // Corrections for stored objects that matter in the same requests as o.
-      corr.clear();
+      for (const s of corrSet) corr[s] = 0;
+      corrSet.length = 0;
       for (const r of table.requestsOf(o)) {
         const bound = table.usefulBound(r);
         member[o] = 1;
@@ -302,14 +306,15 @@ export function swapLocalSearch(
           const without = table.cost1(r, member) - cur[r];
           member[o] = 1;
           member[s] = 1;
-          corr.set(s, (corr.get(s) ?? 0) + weight[r] * (joint - without - withO));
+          if (corr[s] === 0) corrSet.push(s);
+          corr[s] += weight[r] * (joint - without - withO);
         }
         member[o] = 0;
       }
       let best = -eps;
       let bestS = -1;
       for (const s of stored) {
-        const d = a + loss[s] + (corr.get(s) ?? 0);
+        const d = a + loss[s] + corr[s];
         if (d < best) {
           best = d;
           bestS = s;
