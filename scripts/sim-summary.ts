@@ -28,10 +28,13 @@ const OFFLINE = /^(greedy|static-opt)\b/;
 const HEADING = "## Summary";
 /** Our policies (issue 16), with a column each in the per-configuration table. */
 const OURS: [string, (spec: string) => boolean][] = [
-  ["hedge", (p) => p.startsWith("hedge") && !p.includes("movement=false")],
-  ["hedge:movement=false", (p) => p.startsWith("hedge") && p.includes("movement=false")],
-  ["ftpl", (p) => p.startsWith("ftpl")],
+  ["hedge", (p) => key(p) === "hedge"],
+  ["hedge:switching=free", (p) => key(p) === "hedge:switching=free"],
+  ["hedge:movement=false", (p) => key(p) === "hedge:movement=false"],
+  ["ftpl", (p) => key(p) === "ftpl"],
 ];
+/** Non-default parameters that make a variant of one of our policies its own row. */
+const VARIANTS = ["rate=fixed", "movement=false", "switching=free", "fill=full"];
 
 /** Parses the "## catalog" / "### k = ..." sections and their policy tables (columns by header). */
 export function parseResults(md: string): Config[] {
@@ -66,9 +69,12 @@ export function parseResults(md: string): Config[] {
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const name = (p: string) => p.split(":")[0];
-/** A policy's key across tables: its name, plus the parameter that tells our two hedges apart. */
-const key = (p: string) =>
-  p.startsWith("hedge") && p.includes("movement=false") ? "hedge:movement=false" : name(p);
+/** A policy's key across tables: its name, plus the non-default parameters of our variants. */
+function key(p: string): string {
+  const params = (p.split(":")[1] ?? "").split(",");
+  const v = VARIANTS.filter((x) => params.includes(x));
+  return v.length > 0 ? `${name(p)}:${v.join(",")}` : name(p);
+}
 
 export function summarize(md: string): string {
   const configs = parseResults(md);

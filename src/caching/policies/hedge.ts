@@ -1,5 +1,5 @@
 /**
- * hedge: a meta-policy that follows one of M base policies (experts, default ftpl and acai) with
+ * hedge: a meta-policy that follows one of M base policies (experts, default ftpl, acai, sim-lru) with
  * exponential weights and lazy switching.
  *
  * Why: no single base policy is cheapest everywhere (docs/sim-results.md): counting wins on
@@ -9,23 +9,35 @@
  * the followed expert's cache, so its served cost is that expert's, and its movement is that
  * expert's movement plus, at a switch, the objects of the new cache the old one lacked.
  *
- * Rule (Hedge with the "shrinking dartboard" lazy sampling of Geulen, Vöcking and Winkler,
- * "Regret Minimization for Online Buffering Problems Using the Weighted Majority Algorithm",
- * COLT 2010): losses l_i(t) = (served cost of expert i + movement_i * unit, if `movement`) /
- * (cost of answering remotely), weights w_i = exp(-eps * L_i(t)). The followed expert i is kept
- * with probability w_i(t) / w_i(t-1) (<= 1, losses are >= 0); otherwise a new one is drawn from the
- * normalized weights. Each request's marginal is exactly Hedge's (their Lemma), so the expected
- * regret against the best expert in hindsight is at most ln(M)/eps + eps*T/8 for losses in [0, 1]
- * (Freund and Schapire), sqrt(T ln(M) / 2) at eps = sqrt(8 ln(M) / T) (eps = 0, the default), and
- * the expected number of switches is at most eps * L*_T + ln M (L*_T: the best expert's loss);
- * a switch moves at most h objects. With acai among the experts this adds to acai's regret
- * against the best fixed fractional cache (Si Salem et al.; docs/sim.md), with ftpl to ftpl's
- * regret on the exact-match reward (ftpl.ts).
+ * Rule: losses l_i(t) = (served cost of request t by expert i's cache + its update's movement *
+ * unit, if `movement`) / (cost of answering remotely), each round relative to its best expert.
+ * The movement of the update after request t is known before hedge chooses whose cache serves
+ * request t+1, so it is charged in round t: an exact optimistic hint (Rakhlin and Sridharan,
+ * "Online Learning with Predictable Sequences", COLT 2013): only the next served cost is unknown,
+ * and for a fixed rate the regret is O(ln(M)/eps + eps * sum_t (range of the served part)^2),
+ * whatever the movement. In particular an expert that fills its whole cache at t = 1 (acai) is
+ * charged for it before hedge follows it.
  *
- * The default eps is the worst-case one; when one expert is consistently cheaper by g per request
- * (normalized), the weight of the others decays like exp(-eps g t), so the total excess is about
- * ln(M)/eps normalized units (sqrt(T ln(M)/8) ~ 90 at T = 10^5, M = 2): a constant, not a fraction
- * of T. Experts cost their own time: hedge runs each of them every request.
+ * Rate (`rate`): AdaHedge (de Rooij, van Erven, Grünwald and Koolen, "Follow the Leader If You Can,
+ * Hedge If You Must", JMLR 2014), eta_t = ln(M) / Delta_{t-1} with Delta the cumulative
+ * mixability gap (follow the leader while Delta = 0): parameter-free, regret <= 2 Delta_T <=
+ * S (sqrt(T ln M) + 16/3 ln M + 2) for per-round loss ranges <= S (their Theorem 8 with
+ * L*(T - L*)/T <= T/4), far less when one expert leads steadily. `rate=fixed`: Hedge at eps, 0 =
+ * sqrt(8 ln(M) / T) (regret <= ln(M)/eps + eps T/8 = sqrt(T ln(M) / 2), Freund and Schapire).
+ *
+ * Lazy sampling: the followed expert i is kept with probability min(1, p_t(i) / p_{t-1}(i)),
+ * otherwise the next is drawn from (p_t - p_{t-1})^+: the maximal coupling, so each request's
+ * marginal is exactly p_t (the bounds hold in expectation) and switches happen with probability
+ * TV(p_t, p_{t-1}) (for a fixed eps, as lazy as the shrinking dartboard of Geulen, Vöcking and
+ * Winkler, COLT 2010, and valid for a changing rate). A switch moves at most h objects.
+ *
+ * Movement-aware switching (`switching=charged`, with movement): a drawn switch is made only when
+ * the new expert's lead in cumulative loss covers the switch's own movement; a hysteresis, not a
+ * theorem (the marginal is no longer exactly p_t; the bounds above are for switching=free).
+ *
+ * With acai among the experts this adds to acai's regret against the best fixed fractional cache
+ * (Si Salem et al.; docs/sim.md), with ftpl to ftpl's regret on the exact-match reward (ftpl.ts).
+ * Experts cost their own time: hedge runs each of them every request.
  */
 import { fail } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
@@ -126,8 +138,9 @@ export class Hedge implements CachePolicy {
   private probs: Float64Array;
   private prev: Float64Array;
   private readonly round: Float64Array;
-  /** Each expert's movement at its last update, charged in the next round. */
-  private readonly pending: Float64Array;
+  /** Marks of the followed expert's objects before an update, and their ids (to clear them). */
+  private readonly mark: Uint8Array;
+  private readonly beforeIds: Int32Array;
   private current = 0;
 
   constructor(
@@ -166,7 +179,8 @@ export class Hedge implements CachePolicy {
     this.probs = new Float64Array(M).fill(1 / M);
     this.prev = new Float64Array(M);
     this.round = new Float64Array(M);
-    this.pending = new Float64Array(M);
+    this.mark = new Uint8Array(ctx.catalog.n);
+    this.beforeIds = new Int32Array(ctx.capacity);
     this.current = this.rng.int(M);
   }
 
@@ -210,13 +224,29 @@ export class Hedge implements CachePolicy {
     const unit = this.cost.setting === "single" ? this.cost.cr : this.cost.cf;
     const remote = remoteCost(this.cost, req.catalog);
     const l = this.round;
-    // Round t's loss: the served cost of request t plus the movement of the update after request
-    // t-1 (charged one request late, so that the decision below needs no update of any expert).
+    // Round t's loss: the served cost of request t (by each expert's cache before its update) plus
+    // the movement of its update after request t. The movement is known before the choice of the
+    // cache that serves request t+1, so it is charged in the same round: an exact optimistic hint
+    // (see the header); only the served cost of the next request is unknown when choosing.
     for (let i = 0; i < M; i++) {
       const a = serve(this.cost, this.experts[i].store, req, this.answers[i]);
-      const charge = this.p.movement ? this.pending[i] * unit : 0;
-      this.totals[i] += a.cost + this.pending[i] * unit;
-      l[i] = remote > 0 ? (a.cost + charge) / remote : 0;
+      l[i] = a.cost;
+    }
+    // The meta-policy's cache before this request's updates (marks; cleared below).
+    const mark = this.mark;
+    const before = this.beforeIds;
+    let nBefore = 0;
+    for (const o of this.experts[this.current].store.ids()) {
+      mark[o] = 1;
+      before[nBefore++] = o;
+    }
+    let ownMoved = 0;
+    for (let i = 0; i < M; i++) {
+      const m = this.experts[i].update(req, this.answers[i]);
+      if (i === this.current) ownMoved = m;
+      this.totals[i] += l[i] + m * unit;
+      const charged = this.p.movement ? l[i] + m * unit : l[i];
+      l[i] = remote > 0 ? charged / remote : 0;
     }
     // Hedge's distribution does not change when every loss of a round drops by the same amount,
     // so each round is charged relative to its best expert: l'_i = l_i - min_j l_j >= 0.
@@ -233,13 +263,10 @@ export class Hedge implements CachePolicy {
       const p = this.probs;
       let h = 0;
       for (let i = 0; i < M; i++) h += p[i] * l[i];
-      let m: number;
-      if (eta === Number.POSITIVE_INFINITY) {
-        m = Number.POSITIVE_INFINITY;
-        for (let i = 0; i < M; i++) if (p[i] > 0) m = Math.min(m, l[i]);
-      } else {
-        let lo = Number.POSITIVE_INFINITY;
-        for (let i = 0; i < M; i++) if (p[i] > 0) lo = Math.min(lo, l[i]);
+      let lo = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < M; i++) if (p[i] > 0) lo = Math.min(lo, l[i]);
+      let m = lo;
+      if (eta !== Number.POSITIVE_INFINITY) {
         let z = 0;
         for (let i = 0; i < M; i++) z += p[i] * Math.exp(-eta * (l[i] - lo));
         m = lo - Math.log(z) / eta;
@@ -255,22 +282,16 @@ export class Hedge implements CachePolicy {
     this.prev = this.probs;
     this.probs = old;
     this.weigh(this.rate, this.probs);
-    let switchTo = this.current;
-    if (M > 1) switchTo = this.draw(this.prev, this.probs);
-    // The meta-policy's cache before this request's updates, needed only at a switch (O(h)).
-    const before = switchTo !== this.current ? new Set(this.experts[this.current].store.ids()) : null;
-    let ownMoved = 0;
-    for (let i = 0; i < M; i++) {
-      const m = this.experts[i].update(req, this.answers[i]);
-      this.pending[i] = m;
-      if (i === this.current) ownMoved = m;
-    }
-    if (!before) return ownMoved;
-    // Switch: the cache goes from the old expert's (before this request) to the new expert's
-    // (after it); every object the old one lacked and the answer did not fetch is moved.
+    const switchTo = M > 1 ? this.draw(this.prev, this.probs) : this.current;
     let moved = 0;
-    for (const o of this.experts[switchTo].store.ids())
-      if (!before.has(o) && !fetchedByAnswer(answer, o)) moved++;
+    if (switchTo !== this.current) {
+      // Switch: the cache goes from the old expert's (before this request) to the new expert's
+      // (after it); every object the old one lacked and the answer did not fetch is moved.
+      for (const o of this.experts[switchTo].store.ids())
+        if (!mark[o] && !fetchedByAnswer(answer, o)) moved++;
+    }
+    for (let j = 0; j < nBefore; j++) mark[before[j]] = 0;
+    if (switchTo === this.current) return ownMoved;
     if (this.p.movement && this.p.switching === "charged") {
       // Movement-aware switching: the switch is paid for only by a lead that covers it.
       const lead = this.losses[this.current] - this.losses[switchTo];
@@ -317,7 +338,7 @@ cachePolicies.register({
   name: "hedge",
   capabilities: BOTH_SETTINGS,
   summary:
-    "follows one of several online policies (default ftpl + acai), chosen by exponential weights on their normalized costs (movement charged) with lazy switching; regret sqrt(T ln M / 2) against the best of them",
+    "follows one of several online policies (default ftpl + acai + sim-lru), chosen by exponential weights (AdaHedge's parameter-free rate) on their normalized costs, movement charged in the round it happens, with lazy coupled switching; regret O(sqrt(T ln M)) against the best of them",
   params: HEDGE_PARAMS,
   create: (p, ctx: CacheContext): CachePolicy => new Hedge(p, ctx),
 });
