@@ -182,7 +182,7 @@ describe("ftpl and hedge: guarantees", () => {
         const M = hedge.experts.length;
         const own = result.results[i].avgCostWithMovement * T;
         const best = Math.min(...hedge.totals);
-        // Each expert's total is still settled one request late (its last movement is pending): tiny.
+        // Each expert's total: its served cost plus its movement (charged in the same round).
         const regret = own - best;
         let bound: number;
         if (rate === "fixed") {

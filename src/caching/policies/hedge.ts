@@ -22,14 +22,16 @@
  * Hedge If You Must", JMLR 2014), eta_t = ln(M) / Delta_{t-1} with Delta the cumulative
  * mixability gap (follow the leader while Delta = 0): parameter-free, regret <= 2 Delta_T <=
  * S (sqrt(T ln M) + 16/3 ln M + 2) for per-round loss ranges <= S (their Theorem 8 with
- * L*(T - L*)/T <= T/4), far less when one expert leads steadily. `rate=fixed`: Hedge at eps, 0 =
- * sqrt(8 ln(M) / T) (regret <= ln(M)/eps + eps T/8 = sqrt(T ln(M) / 2), Freund and Schapire).
+ * L*(T - L*)/T <= T/4; constants as we recall them, checked by the test), far less when one
+ * expert leads steadily. `rate=fixed`: Hedge at eps, 0 = sqrt(8 ln(M) / T) (regret <=
+ * ln(M)/eps + eps T/8 = sqrt(T ln(M) / 2), Freund and Schapire).
  *
  * Lazy sampling: the followed expert i is kept with probability min(1, p_t(i) / p_{t-1}(i)),
  * otherwise the next is drawn from (p_t - p_{t-1})^+: the maximal coupling, so each request's
  * marginal is exactly p_t (the bounds hold in expectation) and switches happen with probability
- * TV(p_t, p_{t-1}) (for a fixed eps, as lazy as the shrinking dartboard of Geulen, Vöcking and
- * Winkler, COLT 2010, and valid for a changing rate). A switch moves at most h objects.
+ * TV(p_t, p_{t-1}), the least any coupling allows: for a fixed eps at least as lazy as the
+ * shrinking dartboard of Geulen, Vöcking and Winkler (COLT 2010), and valid for a changing rate.
+ * A switch moves at most h objects.
  *
  * Movement-aware switching (`switching=charged`, with movement): a drawn switch is made only when
  * the new expert's lead in cumulative loss covers the switch's own movement; a hysteresis, not a
