@@ -28,10 +28,13 @@ const OFFLINE = /^(greedy|static-opt)\b/;
 const HEADING = "## Summary";
 /** Our policies (issue 16), with a column each in the per-configuration table. */
 const OURS: [string, (spec: string) => boolean][] = [
-  ["hedge", (p) => p.startsWith("hedge") && !p.includes("movement=false")],
-  ["hedge:movement=false", (p) => p.startsWith("hedge") && p.includes("movement=false")],
-  ["ftpl", (p) => p.startsWith("ftpl")],
+  ["hedge", (p) => key(p) === "hedge"],
+  ["hedge:switching=free", (p) => key(p) === "hedge:switching=free"],
+  ["hedge:movement=false", (p) => key(p) === "hedge:movement=false"],
+  ["ftpl", (p) => key(p) === "ftpl"],
 ];
+/** Non-default parameters that make a variant of one of our policies its own row. */
+const VARIANTS = ["rate=fixed", "movement=false", "switching=free", "fill=full"];
 
 /** Parses the "## catalog" / "### k = ..." sections and their policy tables (columns by header). */
 export function parseResults(md: string): Config[] {
@@ -66,9 +69,12 @@ export function parseResults(md: string): Config[] {
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const name = (p: string) => p.split(":")[0];
-/** A policy's key across tables: its name, plus the parameter that tells our two hedges apart. */
-const key = (p: string) =>
-  p.startsWith("hedge") && p.includes("movement=false") ? "hedge:movement=false" : name(p);
+/** A policy's key across tables: its name, plus the non-default parameters of our variants. */
+function key(p: string): string {
+  const params = (p.split(":")[1] ?? "").split(",");
+  const v = VARIANTS.filter((x) => params.includes(x));
+  return v.length > 0 ? `${name(p)}:${v.join(",")}` : name(p);
+}
 
 export function summarize(md: string): string {
   const configs = parseResults(md);
@@ -78,7 +84,19 @@ export function summarize(md: string): string {
   // Per policy: worst excess over the cheapest online policy, served and with movement, and where.
   const worst = new Map<
     string,
-    { served: number; where: string; move: number; whereMove: string; n: number }
+    {
+      served: number;
+      where: string;
+      move: number;
+      whereMove: string;
+      n: number;
+      /** Configurations within 1% of the cheapest (served; with movement). */
+      close: number;
+      closeMove: number;
+      /** Worst excess outside the adversarial trace (served; with movement). */
+      servedNonAdv: number;
+      moveNonAdv: number;
+    }
   >();
   const hasMove = configs.every((c) => c.rows.every((r) => r.withMove !== undefined));
   for (const c of configs) {
@@ -96,9 +114,25 @@ export function summarize(md: string): string {
         hasMove && (bestMove.withMove ?? 0) > 0
           ? ((r.withMove ?? 0) - (bestMove.withMove ?? 0)) / (bestMove.withMove ?? 1)
           : 0;
-      const w = worst.get(key(r.policy)) ?? { served: -1, where: "", move: -1, whereMove: "", n: 0 };
+      const w = worst.get(key(r.policy)) ?? {
+        served: -1,
+        where: "",
+        move: -1,
+        whereMove: "",
+        n: 0,
+        close: 0,
+        closeMove: 0,
+        servedNonAdv: 0,
+        moveNonAdv: 0,
+      };
       if (served > w.served) Object.assign(w, { served, where });
       if (move > w.move) Object.assign(w, { move, whereMove: where });
+      if (served <= 0.01) w.close++;
+      if (move <= 0.01) w.closeMove++;
+      if (!c.title.startsWith("[adversarial]")) {
+        w.servedNonAdv = Math.max(w.servedNonAdv, served);
+        w.moveNonAdv = Math.max(w.moveNonAdv, move);
+      }
       w.n++;
       worst.set(key(r.policy), w);
     }
@@ -132,6 +166,8 @@ export function summarize(md: string): string {
       pct(w.served),
       w.where,
       ...(hasMove ? [pct(w.move), w.whereMove] : []),
+      `${w.close}${hasMove ? ` / ${w.closeMove}` : ""}`,
+      `${pct(w.servedNonAdv)}${hasMove ? ` / ${pct(w.moveNonAdv)}` : ""}`,
     ]);
   return [
     HEADING,
@@ -148,6 +184,8 @@ export function summarize(md: string): string {
         "worst excess (served)",
         "where",
         ...(hasMove ? ["worst excess (with movement)", "where"] : []),
+        hasMove ? "within 1% (served / move)" : "within 1%",
+        hasMove ? "worst excluding adversarial (served / move)" : "worst excluding adversarial",
       ],
       policyRows,
     ),

@@ -20,8 +20,13 @@ const bad = expect.objectContaining({ code: "INVALID_ARGUMENT" });
 
 describe("ftpl and hedge: parameters", () => {
   it("have canonical specs and validate every parameter", () => {
-    expect(cachePolicies.parse("ftpl").canonical).toBe("ftpl:zeta=0.1,refresh=0.01");
-    expect(cachePolicies.parse("hedge").canonical).toBe("hedge:experts=ftpl+acai,eps=0,movement=true");
+    expect(cachePolicies.parse("ftpl").canonical).toBe("ftpl:zeta=0.1,fill=lazy,refresh=0.01");
+    expect(cachePolicies.parse("hedge").canonical).toBe(
+      "hedge:experts=ftpl+acai+sim-lru,rate=adahedge,eps=0,movement=true,switching=charged",
+    );
+    expect(() => cachePolicies.parse("ftpl:fill=half")).toThrowError(bad);
+    expect(() => cachePolicies.parse("hedge:rate=fast")).toThrowError(bad);
+    expect(() => cachePolicies.parse("hedge:switching=never")).toThrowError(bad);
     expect(() => cachePolicies.parse("ftpl:zeta=-1")).toThrowError(bad);
     expect(() => cachePolicies.parse("ftpl:refresh=0")).toThrowError(bad);
     expect(() => cachePolicies.parse("ftpl:refresh=2")).toThrowError(bad);
@@ -49,7 +54,9 @@ describe("ftpl and hedge: parameters", () => {
     expect(() => make("hedge:experts=ftpl+duel", knn)).toThrowError(
       expect.objectContaining({ code: "UNSUPPORTED" }),
     );
-    expect(make("hedge:experts=ftpl+duel", single).spec).toBe("hedge:experts=ftpl+duel,eps=0,movement=true");
+    expect(make("hedge:experts=ftpl+duel", single).spec).toBe(
+      "hedge:experts=ftpl+duel,rate=adahedge,eps=0,movement=true,switching=charged",
+    );
   });
 });
 
@@ -77,9 +84,16 @@ describe("ftpl: invariants after every request", () => {
   it("stores the top h perturbed counts after every update, across refreshes of the perturbation", () => {
     // Many objects with close scores: a refresh changes every key, and the heap must follow.
     const catalog = catalogOf("n=3000,dim=4,seed=2");
-    for (const cost of [createCostModel({ k: 1, cr: 0.5 }), createCostModel({ k: 4, cf: 0.5 })]) {
+    for (const [cost, fill] of [
+      [createCostModel({ k: 1, cr: 0.5 }), "lazy"],
+      [createCostModel({ k: 4, cf: 0.5 }), "lazy"],
+      [createCostModel({ k: 4, cf: 0.5 }), "full"],
+    ] as const) {
       const trace = generateTrace("irm:alpha=0.6,count=1500,seed=8", catalog);
-      const policy = createCachePolicy("ftpl:zeta=3,refresh=0.02", contextFor(catalog, cost, trace, 300));
+      const policy = createCachePolicy(
+        `ftpl:zeta=3,refresh=0.02,fill=${fill}`,
+        contextFor(catalog, cost, trace, 300),
+      );
       const answer = {
         count: 0,
         ids: new Int32Array(4),
@@ -94,8 +108,13 @@ describe("ftpl: invariants after every request", () => {
       let t = 0;
       for (const r of trace.requests()) {
         catalog.nearest(r.x, cost.k, nb);
-        policy.update({ t: t++, x: r.x, catalog: nb, row: r.row }, answer);
+        const moved = policy.update({ t: t++, x: r.x, catalog: nb, row: r.row }, answer);
         policy.checkInvariants();
+        // Lazy fill: the first request stores its k objects only; full: h objects at once.
+        if (t === 1) {
+          expect(policy.store.size).toBe(fill === "lazy" ? cost.k : 300);
+          expect(moved).toBe(fill === "lazy" ? cost.k : 300);
+        }
       }
     }
   });
@@ -147,28 +166,86 @@ describe("ftpl and hedge: guarantees", () => {
     const catalog = catalogOf("n=1000,dim=4,seed=4,clusters=20,spread=0.3");
     const cost = createCostModel({ k: 2, cf: 0.3 });
     const h = 20;
-    const perRequest: number[] = [];
+    // Losses normalized by the remote cost: at most k (d_max + c_f) per request, d_max <= the
+    // catalog's diameter (< 3 here); the bounds below are in normalized units times that.
+    const unitMax = 2 * (3 + 0.3);
+    const perRequest: Record<string, number[]> = { fixed: [], adahedge: [] };
     for (const T of [2000, 8000, 32000]) {
       const trace = generateTrace(`shift:alpha=0.9,phases=4,count=${T},seed=3`, catalog);
-      const { result, policies } = runPolicies(catalog, cost, trace, ["hedge"], h);
-      const hedge = policies[0] as Hedge;
-      expect(hedge.eps).toBeCloseTo(Math.sqrt((8 * Math.log(2)) / T), 12);
-      const own = result.results[0].avgCostWithMovement * T;
-      const best = Math.min(...hedge.totals);
-      // Each expert's total is still settled one request late (its last movement is pending): tiny.
-      const regret = own - best;
-      // Hedge: ln(M)/eps + eps T/8 in losses normalized by the remote cost (at most k (d_max + c_f)
-      // per request, d_max <= the catalog's diameter, < 3 here), plus h c_f per switch.
-      const unitMax = 2 * (3 + 0.3);
-      const bound = (Math.log(2) / hedge.eps + (hedge.eps * T) / 8) * unitMax + hedge.switches * h * 0.3;
-      expect(regret).toBeLessThan(bound);
-      perRequest.push(regret / T);
+      const specs = [
+        "hedge:experts=ftpl+acai,rate=fixed,switching=free",
+        "hedge:experts=ftpl+acai+sim-lru,switching=free",
+      ];
+      const { result, policies } = runPolicies(catalog, cost, trace, specs, h);
+      for (const [i, rate] of (["fixed", "adahedge"] as const).entries()) {
+        const hedge = policies[i] as Hedge;
+        const M = hedge.experts.length;
+        const own = result.results[i].avgCostWithMovement * T;
+        const best = Math.min(...hedge.totals);
+        // Each expert's total: its served cost plus its movement (charged in the same round).
+        const regret = own - best;
+        let bound: number;
+        if (rate === "fixed") {
+          expect(hedge.eps).toBeCloseTo(Math.sqrt((8 * Math.log(M)) / T), 12);
+          // Freund and Schapire: ln(M)/eps + eps T/8 for losses in [0, 1].
+          bound = Math.log(M) / hedge.eps + (hedge.eps * T) / 8;
+        } else {
+          // AdaHedge (de Rooij et al. 2014, Theorem 8, L*(T - L*)/T <= T/4), losses in [0, S]:
+          // S (sqrt(T ln M) + 16/3 ln M + 2); its regret is at most twice the mixability gap.
+          const S = Math.max(1, hedge.range);
+          bound = S * (Math.sqrt(T * Math.log(M)) + (16 / 3) * Math.log(M) + 2);
+          expect(2 * hedge.gap).toBeLessThanOrEqual(bound);
+          expect(hedge.rate).toBeCloseTo(Math.log(M) / hedge.gap, 12);
+        }
+        // Plus at most h c_f moved per switch.
+        expect(regret).toBeLessThan(bound * unitMax + hedge.switches * h * 0.3);
+        perRequest[rate].push(regret / T);
+      }
     }
     console.log(
       "hedge regret per request vs its best expert (T = 2000, 8000, 32000):",
       JSON.stringify(perRequest),
     );
-    expect(perRequest[2]).toBeLessThan(perRequest[0]);
+    expect(perRequest.fixed[2]).toBeLessThan(perRequest.fixed[0]);
+    expect(perRequest.adahedge[2]).toBeLessThan(perRequest.adahedge[0]);
+  });
+
+  it("AdaHedge follows the leader while the experts agree on it, and its marginal is Hedge's", () => {
+    // A stationary trace where sim-lru alone is far worse: the gap stays small, the rate large.
+    const catalog = catalogOf("n=1000,dim=4,seed=4,clusters=20,spread=0.3");
+    const cost = createCostModel({ k: 1, cr: 0.3 });
+    const trace = generateTrace("irm:alpha=0.9,count=4000,seed=2", catalog);
+    const { policies } = runPolicies(catalog, cost, trace, ["hedge:switching=free"], 20);
+    const hedge = policies[0] as Hedge;
+    const p = hedge.distribution;
+    expect(p.reduce((x, y) => x + y, 0)).toBeCloseTo(1, 12);
+    // The distribution is exp(-rate (L_i - min L)) normalized.
+    const min = Math.min(...hedge.losses);
+    const w = Array.from(hedge.losses, (L) => Math.exp(-hedge.rate * (L - min)));
+    const z = w.reduce((x, y) => x + y, 0);
+    w.forEach((wi, i) => expect(p[i]).toBeCloseTo(wi / z, 12));
+    expect(hedge.experts[hedge.followed].name).toBe(hedge.experts[hedge.losses.indexOf(min)].name);
+  });
+
+  it("switching=charged declines the switches whose movement the lead does not cover; without movement it is free", () => {
+    const catalog = catalogOf("n=1000,dim=4,seed=4,clusters=20,spread=0.3");
+    const cost = createCostModel({ k: 2, cf: 0.3 });
+    const trace = generateTrace("shift:alpha=0.9,phases=4,count=6000,seed=3", catalog);
+    // Each run alone with the same seed: the same sampler draws.
+    const run = (spec: string) => {
+      const { result, policies } = runPolicies(catalog, cost, trace, [spec], 20);
+      const r = result.results[0];
+      return { hedge: policies[0] as Hedge, figures: [r.hitRatio, r.fetched, r.moved, r.avgCost] };
+    };
+    const charged = run("hedge");
+    const free = run("hedge:switching=free");
+    expect(free.hedge.declined).toBe(0);
+    expect(charged.hedge.declined).toBeGreaterThan(0);
+    const noMove = run("hedge:movement=false");
+    const noMoveFree = run("hedge:movement=false,switching=free");
+    expect(noMove.hedge.declined).toBe(0);
+    expect(noMove.figures).toEqual(noMoveFree.figures);
+    expect(noMove.hedge.switches).toBe(noMoveFree.hedge.switches);
   });
 
   it("hedge with one expert serves, moves and costs exactly what that expert does alone", () => {
@@ -179,7 +256,7 @@ describe("ftpl and hedge: guarantees", () => {
       const seeds = new Rng(1);
       seeds.fork();
       const seed0 = Math.floor(seeds.next() * 2 ** 31);
-      for (const expert of ["ftpl", "acai"]) {
+      for (const expert of ["ftpl", "acai", "sim-lru"]) {
         const alone = simulate({
           catalog,
           cost,

@@ -131,8 +131,13 @@ export class RequestTable {
 
   /** Weighted cost change over the requests of o (and of o2) when `member` is edited by `edit`. */
   deltaOver(member: Uint8Array, o: number, o2: number, edit: () => void, undo: () => void): number {
-    const reqs = new Set<number>(this.requestsOf(o));
-    if (o2 >= 0) for (const r of this.requestsOf(o2)) reqs.add(r);
+    // An object is in a request's list once, so o's requests are distinct: no set needed alone.
+    let reqs: Iterable<number> = this.requestsOf(o);
+    if (o2 >= 0) {
+      const both = new Set<number>(reqs);
+      for (const r of this.requestsOf(o2)) both.add(r);
+      reqs = both;
+    }
     let before = 0;
     for (const r of reqs) before += this.weight[r] * this.cost1(r, member);
     edit();
@@ -209,26 +214,63 @@ export function lazyGreedy(table: RequestTable, member: Uint8Array, h: number): 
       () => (member[o] = 1),
       () => (member[o] = 0),
     );
-  // Max-heap by bound, as a sorted array of [bound, o] re-sorted on insert (sizes here are modest).
-  const bounds = rel.map((o) => ({ o, g: gainOf(o), at: 0 }));
-  bounds.sort((a, b) => b.g - a.g || a.o - b.o);
-  while (chosen.length < h && bounds.length > 0) {
-    const top = bounds[0];
-    if (top.at !== chosen.length) {
-      top.g = gainOf(top.o);
-      top.at = chosen.length;
-      // Re-insert in order (submodularity: the bound only shrinks, so move it down).
-      bounds.shift();
-      let i = 0;
-      while (i < bounds.length && (bounds[i].g > top.g || (bounds[i].g === top.g && bounds[i].o < top.o)))
-        i++;
-      bounds.splice(i, 0, top);
+  // Max-heap by bound (larger gain first, ties to the smaller id: a total order, so the tops come
+  // out in the same sequence as from a sorted array).
+  const heapG = new Float64Array(rel.length);
+  const heapO = new Int32Array(rel.length);
+  const heapAt = new Int32Array(rel.length);
+  let size = 0;
+  const above = (i: number, j: number) =>
+    heapG[i] > heapG[j] || (heapG[i] === heapG[j] && heapO[i] < heapO[j]);
+  const swap = (i: number, j: number) => {
+    const g = heapG[i];
+    heapG[i] = heapG[j];
+    heapG[j] = g;
+    const o = heapO[i];
+    heapO[i] = heapO[j];
+    heapO[j] = o;
+    const t = heapAt[i];
+    heapAt[i] = heapAt[j];
+    heapAt[j] = t;
+  };
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= size) return;
+      const c = l + 1 < size && above(l + 1, l) ? l + 1 : l;
+      if (!above(c, i)) return;
+      swap(c, i);
+      i = c;
+    }
+  };
+  for (const o of rel) {
+    heapG[size] = gainOf(o);
+    heapO[size] = o;
+    heapAt[size] = 0;
+    let i = size++;
+    while (i > 0 && above(i, (i - 1) >> 1)) {
+      swap(i, (i - 1) >> 1);
+      i = (i - 1) >> 1;
+    }
+  }
+  while (chosen.length < h && size > 0) {
+    const o = heapO[0];
+    if (heapAt[0] !== chosen.length) {
+      // Stale: re-evaluate and sift down (submodularity: the bound only shrinks).
+      heapG[0] = gainOf(o);
+      heapAt[0] = chosen.length;
+      down(0);
       continue;
     }
-    bounds.shift();
-    if (top.g <= 0) break;
-    member[top.o] = 1;
-    chosen.push(top.o);
+    const g = heapG[0];
+    size--;
+    if (size > 0) {
+      swap(0, size);
+      down(0);
+    }
+    if (g <= 0) break;
+    member[o] = 1;
+    chosen.push(o);
   }
   return chosen;
 }
@@ -275,7 +317,10 @@ export function swapLocalSearch(
     member[o] = 0;
     return a;
   };
-  const corr = new Map<number, number>();
+  // Corrections per stored object for the candidate at hand: a dense array (read for every
+  // stored object per candidate) and the list of the entries set, cleared after each candidate.
+  const corr = new Float64Array(n);
+  const corrSet: number[] = [];
   let swaps = 0;
   for (let improved = true; improved && swaps < maxSwaps; ) {
     improved = false;
@@ -288,7 +333,8 @@ export function swapLocalSearch(
       const a = addGain(o); // fresh: earlier swaps in this pass may have changed it
       if (!(a < -eps)) continue;
       // Corrections for stored objects that matter in the same requests as o.
-      corr.clear();
+      for (const s of corrSet) corr[s] = 0;
+      corrSet.length = 0;
       for (const r of table.requestsOf(o)) {
         const bound = table.usefulBound(r);
         member[o] = 1;
@@ -302,14 +348,15 @@ export function swapLocalSearch(
           const without = table.cost1(r, member) - cur[r];
           member[o] = 1;
           member[s] = 1;
-          corr.set(s, (corr.get(s) ?? 0) + weight[r] * (joint - without - withO));
+          if (corr[s] === 0) corrSet.push(s);
+          corr[s] += weight[r] * (joint - without - withO);
         }
         member[o] = 0;
       }
       let best = -eps;
       let bestS = -1;
       for (const s of stored) {
-        const d = a + loss[s] + (corr.get(s) ?? 0);
+        const d = a + loss[s] + corr[s];
         if (d < best) {
           best = d;
           bestS = s;
