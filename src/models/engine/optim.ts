@@ -5,6 +5,7 @@
  * checked against what an optimizer really holds: plain SGD holds nothing.
  */
 import { check, fail } from "../../core/errors.js";
+import { markWeightsChanged } from "../wasm/kernels.js";
 import type { Param } from "./layers.js";
 
 export interface Optimizer {
@@ -44,6 +45,7 @@ export class Sgd implements Optimizer {
   }
 
   step(params: readonly Param[]): void {
+    markWeightsChanged();
     const lr = this.lr;
     const mu = this.momentum;
     for (const p of params) {
@@ -110,6 +112,7 @@ export class Adam implements Optimizer {
   }
 
   step(params: readonly Param[]): void {
+    markWeightsChanged();
     this.t++;
     const b1 = this.beta1;
     const b2 = this.beta2;
