@@ -62,9 +62,10 @@ export const PROJECTION_SCHEMA = {
   lambda3: { type: "number", default: 1, min: 0, description: "weight of CE(projection, labels)" },
   planes: {
     type: "enum",
-    default: "gaussian",
+    default: "very-sparse",
     values: HYPERPLANE_KINDS,
-    description: "random hyperplanes: gaussian, or sparse +-1 (density 1/3)",
+    description:
+      "random hyperplanes: very-sparse +-1 (about sqrt(inputDim) inputs each, the fast default), sparse +-1 (density 1/3), or gaussian (dense; the default of files before projectionFormat 2)",
   },
   center: {
     type: "bool",
@@ -72,6 +73,33 @@ export const PROJECTION_SCHEMA = {
     description: "subtract the training mean before projecting (stored, 4 bytes per input)",
   },
 } satisfies ParamSchema;
+
+/**
+ * Version of the projection in model files. 1 (files without `meta.projectionFormat`): a spec
+ * without `planes` meant Gaussian hyperplanes. 2: the default became very sparse ±1 hyperplanes,
+ * and files say so. Old files load as what they were: their spec gains `planes=gaussian`.
+ */
+export const PROJECTION_FORMAT = 2;
+
+/**
+ * The projection parameters of a model file's spec (after "projection:"), read as the file's
+ * projection format meant them (see {@link PROJECTION_FORMAT}).
+ */
+export function projectionParamsOfFile(
+  rest: string,
+  meta: Record<string, unknown>,
+  what: string,
+): ProjectionParams {
+  const version = meta.projectionFormat ?? 1;
+  if (version !== 1 && version !== PROJECTION_FORMAT)
+    fail(
+      "BAD_FILE",
+      `${what}: projectionFormat ${JSON.stringify(version)} is not one this version reads (1 or ${PROJECTION_FORMAT}); was the file written by a newer mammals?`,
+    );
+  const params = parseProjectionParams(rest);
+  if (version === 1 && !/(^|,)\s*planes\s*=/.test(rest)) params.planes = "gaussian";
+  return params;
+}
 
 export interface ProjectionParams {
   T: number;
@@ -284,7 +312,12 @@ export class TrainableProjectionNet extends ProjectionNet {
       inputDim: this.inputDim,
       numClasses: this.numClasses,
       embedDim: this.embedDim,
-      meta: { ...this.meta, seed: this.seed, weightLayout: "input-major [in, out]" },
+      meta: {
+        ...this.meta,
+        seed: this.seed,
+        weightLayout: "input-major [in, out]",
+        projectionFormat: PROJECTION_FORMAT,
+      },
       tensors,
     };
   }
@@ -294,7 +327,7 @@ export function loadProjectionNet(file: ModelFile): TrainableProjectionNet {
   const rest = file.spec.startsWith("projection:")
     ? file.spec.slice("projection:".length)
     : fail("BAD_FILE", `projection model file: spec "${file.spec}" does not start with "projection:"`);
-  const params = parseProjectionParams(rest);
+  const params = projectionParamsOfFile(rest, file.meta, "projection model file");
   const seed = file.meta.seed;
   if (typeof seed !== "number" || !Number.isFinite(seed))
     fail("BAD_FILE", `projection model file: meta.seed must be a number, got ${JSON.stringify(seed)}`);
@@ -311,7 +344,7 @@ export function loadProjectionNet(file: ModelFile): TrainableProjectionNet {
   });
   const center = params.center ? tensorOf<Float32Array>(file, "center", "f32", [file.inputDim]) : null;
   const net = new TrainableProjectionNet(params, shape, seed, center, head);
-  const { seed: _s, weightLayout: _w, ...meta } = file.meta;
+  const { seed: _s, weightLayout: _w, projectionFormat: _f, ...meta } = file.meta;
   net.meta = meta;
   return net;
 }

@@ -42,7 +42,8 @@
         (br $next)))
     (local.get $m))
 
-  ;; y[0..outp) = b + sum over non-zero x[j] of x[j] * wt[j, 0..outp), then max(0, .) when relu.
+  ;; y[0..outp) = b + sum over non-zero x[j] of x[j] * wt[j, 0..outp), then max(0, .) when
+  ;; relu = 1, or the sign bit as 1.0 / 0.0 (y > 0) when relu = 2 (a dense random projection).
   ;; wt: in rows of outp float32 (outp a multiple of 16); nz: scratch for `in` indices.
   (func $dense_f32 (export "dense_f32")
     (param $x i32) (param $w i32) (param $b i32) (param $y i32)
@@ -73,12 +74,18 @@
             (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v) (v128.load offset=48 (local.get $p)))))
             (local.set $t (i32.add (local.get $t) (i32.const 1)))
             (br $ins)))
-        (if (local.get $relu)
+        (if (i32.eq (local.get $relu) (i32.const 1))
           (then
             (local.set $a0 (f32x4.pmax (local.get $a0) (v128.const f32x4 0 0 0 0)))
             (local.set $a1 (f32x4.pmax (local.get $a1) (v128.const f32x4 0 0 0 0)))
             (local.set $a2 (f32x4.pmax (local.get $a2) (v128.const f32x4 0 0 0 0)))
             (local.set $a3 (f32x4.pmax (local.get $a3) (v128.const f32x4 0 0 0 0)))))
+        (if (i32.eq (local.get $relu) (i32.const 2))
+          (then
+            (local.set $a0 (v128.and (f32x4.gt (local.get $a0) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))
+            (local.set $a1 (v128.and (f32x4.gt (local.get $a1) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))
+            (local.set $a2 (v128.and (f32x4.gt (local.get $a2) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))
+            (local.set $a3 (v128.and (f32x4.gt (local.get $a3) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))))
         (v128.store offset=0 (i32.add (local.get $y) (local.get $c)) (local.get $a0))
         (v128.store offset=16 (i32.add (local.get $y) (local.get $c)) (local.get $a1))
         (v128.store offset=32 (i32.add (local.get $y) (local.get $c)) (local.get $a2))
