@@ -185,4 +185,36 @@
           (f32.convert_i32_u (f64.gt (f64.load (i32.add (local.get $acc) (i32.shl (local.get $k) (i32.const 3)))) (f64.const 0))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $bit))))
+
+  ;; One Adam step over n values (n even): float32 storage, float64 arithmetic in the order of
+  ;; the TypeScript loop in engine/optim.ts, two lanes at a time, so the result is bit-identical:
+  ;;   m = b1 m + c1 g;  v = (b2 v + (c2 g) g);  w = w decay - (step m) / (sqrt(v) + eps)
+  ;; with c1 = 1 - b1, c2 = 1 - b2 computed by the caller.
+  (func $adam (export "adam")
+    (param $w i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
+    (param $b1 f64) (param $c1 f64) (param $b2 f64) (param $c2 f64)
+    (param $decay f64) (param $step f64) (param $eps f64)
+    (local $o i32) (local $end i32) (local $gi v128) (local $mi v128) (local $vi v128)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+        (local.set $gi (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $g) (local.get $o)))))
+        (local.set $mi (f64x2.add
+          (f64x2.mul (f64x2.splat (local.get $b1)) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $m) (local.get $o)))))
+          (f64x2.mul (f64x2.splat (local.get $c1)) (local.get $gi))))
+        (local.set $vi (f64x2.add
+          (f64x2.mul (f64x2.splat (local.get $b2)) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $v) (local.get $o)))))
+          (f64x2.mul (f64x2.mul (f64x2.splat (local.get $c2)) (local.get $gi)) (local.get $gi))))
+        (v128.store64_lane 0 (i32.add (local.get $m) (local.get $o)) (f32x4.demote_f64x2_zero (local.get $mi)))
+        (v128.store64_lane 0 (i32.add (local.get $v) (local.get $o)) (f32x4.demote_f64x2_zero (local.get $vi)))
+        (v128.store64_lane 0 (i32.add (local.get $w) (local.get $o))
+          (f32x4.demote_f64x2_zero
+            (f64x2.sub
+              (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $w) (local.get $o)))) (f64x2.splat (local.get $decay)))
+              (f64x2.div
+                (f64x2.mul (f64x2.splat (local.get $step)) (local.get $mi))
+                (f64x2.add (f64x2.sqrt (local.get $vi)) (f64x2.splat (local.get $eps)))))))
+        (local.set $o (i32.add (local.get $o) (i32.const 8)))
+        (br $next))))
 )

@@ -34,6 +34,20 @@ export interface ModelKernelExports {
     nz: number,
   ): void;
   dense_i8(x: number, w: number, b: number, acc: number, inDim: number, outP: number, nz: number): void;
+  adam(
+    w: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    b1: number,
+    c1: number,
+    b2: number,
+    c2: number,
+    decay: number,
+    step: number,
+    eps: number,
+  ): void;
   project_pm(
     x: number,
     inDim: number,
