@@ -352,7 +352,7 @@ export function loadProjectionNet(file: ModelFile): TrainableProjectionNet {
 export const projectionFamily: ModelFamily<ProjectionParams> = {
   name: "projection",
   summary:
-    "ProjectionNet: T*d random-hyperplane sign bits (seeded, not stored) -> [fc ReLU] -> softmax, trained jointly with a trainer MLP; keys T, d, fc (0 = none), trainer (dash-separated widths, default 256-128), lambda1/2/3 (1, 0.1, 1), planes (gaussian|sparse), center (subtract the training mean)",
+    "ProjectionNet: T*d random-hyperplane sign bits (seeded, not stored) -> [fc ReLU] -> softmax, trained jointly with a trainer MLP; keys T, d, fc (0 = none), trainer (dash-separated widths, default 256-128), lambda1/2/3 (1, 0.1, 1), planes (very-sparse: about sqrt(inputDim) inputs per +-1 hyperplane, the default; sparse: density 1/3; gaussian: dense, the default of older files), center (subtract the training mean)",
   examples: ["projection:T=60,d=10", "projection:T=60,d=10,fc=128,center=true,lambda2=1"],
   parse: parseProjectionParams,
   format: formatProjectionParams,
