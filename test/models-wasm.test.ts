@@ -17,6 +17,7 @@ import { type DenseLayer, denseLayer } from "../src/models/engine/dense-layer.js
 import { argmax, type Sequential } from "../src/models/engine/network.js";
 import { Adam } from "../src/models/engine/optim.js";
 import { LshProjection, type ProjectionNet } from "../src/models/families/projection-net.js";
+import { finetuneModel } from "../src/models/finetune/run.js";
 import { quantizeModel } from "../src/models/int8/family.js";
 import { gemvInt8 } from "../src/models/int8/kernels.js";
 import { decodeModelFile, encodeModelFile } from "../src/models/io/format.js";
@@ -271,6 +272,60 @@ describe("weights resident in WebAssembly memory", () => {
     const reloaded = loadModel(saveModel(net)) as Sequential;
     const [a, b] = bothPaths(() => reloaded.predictProba(x));
     for (let j = 0; j < 10; j++) expect(b[j]).toBeCloseTo(a[j], 5);
+  });
+
+  it("fine-tuning in place (float and int8) is seen by the SIMD path", () => {
+    const ds = loadEmbeddedMnist();
+    const rows = (from: number, n: number) =>
+      takeRows(
+        ds.train,
+        Uint32Array.from({ length: n }, (_, i) => from + i),
+      );
+    const train = rows(0, 400);
+    const adapt = rows(1000, 200);
+    const { model } = trainModel("mlp:16", train, 10, { epochs: 1, seed: 2 });
+    const q = quantizeModel(model, train);
+    const x = adapt.x.subarray(0, 784);
+    for (const m of [model, q]) {
+      const before = m.predictProba(x);
+      finetuneModel(m, adapt, {
+        scheme: "full",
+        budgetBytes: 1e9,
+        optimizer: "auto",
+        epochs: 2,
+        batch: 16,
+        lr: 0.05,
+        seed: 1,
+        qas: true,
+      });
+      const [ts, simd] = bothPaths(() => m.predictProba(x));
+      expect(Array.from(simd), m.spec).not.toEqual(Array.from(before));
+      for (let j = 0; j < 10; j++) expect(Math.abs(simd[j] - ts[j]), m.spec).toBeLessThan(1e-5);
+    }
+  });
+
+  it("a copy is refreshed only when its own arrays (or unnamed weights) changed", () => {
+    const rng = new Rng(5);
+    const mine = [randomLayer(rng, 9, 7, true), randomLayer(rng, 7, 3, false)];
+    const other = randomLayer(rng, 4, 4, false);
+    const kernel = FloatStackKernel.create(mine)!;
+    kernel.sync();
+    expect(kernel.heap.stale).toBe(false);
+    markWeightsChanged(other.W, other.b);
+    expect(kernel.heap.stale).toBe(false);
+    markWeightsChanged(mine[1].b);
+    expect(kernel.heap.stale).toBe(true);
+    kernel.sync();
+    markWeightsChanged();
+    expect(kernel.heap.stale).toBe(true);
+    // A refreshed copy computes with the new weights.
+    mine[1].b[2] += 10;
+    markWeightsChanged(mine[1].b);
+    const x = sparseInput(rng, 9);
+    const at = kernel.forward(x);
+    const ref = FloatStackKernel.create(mine)!;
+    const refAt = ref.forward(x);
+    expect(kernel.heap.f32[at + 2]).toBe(ref.heap.f32[refAt + 2]);
   });
 
   it("the SIMD Adam step is bit-identical to the TypeScript loop (odd sizes, weight decay)", () => {

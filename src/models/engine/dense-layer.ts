@@ -94,7 +94,7 @@ export function setInputMajorWeights(layer: DenseLayer, wt: ArrayLike<number>): 
   if (wt.length !== inDim * outDim)
     fail("DIMENSION_MISMATCH", `dense layer: ${wt.length} weights for ${inDim}×${outDim}`);
   for (let j = 0; j < inDim; j++) for (let o = 0; o < outDim; o++) W[o * inDim + j] = wt[j * outDim + o];
-  markWeightsChanged();
+  markWeightsChanged(W);
 }
 
 /** Index and value buffers a single-row forward pass gathers the non-zero inputs into. */

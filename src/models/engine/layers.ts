@@ -107,7 +107,7 @@ export class Dense implements Layer {
     const w = this.weight.value;
     for (let i = 0; i < w.length; i++) w[i] = rng.normal() * std;
     this.bias.value.fill(0);
-    markWeightsChanged();
+    markWeightsChanged(this.weight.value, this.bias.value);
     return this;
   }
 

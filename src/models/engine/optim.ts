@@ -46,7 +46,7 @@ export class Sgd implements Optimizer {
   }
 
   step(params: readonly Param[]): void {
-    markWeightsChanged();
+    markWeightsChanged(...params.map((p) => p.value));
     const lr = this.lr;
     const mu = this.momentum;
     for (const p of params) {
@@ -113,7 +113,7 @@ export class Adam implements Optimizer {
   }
 
   step(params: readonly Param[]): void {
-    markWeightsChanged();
+    markWeightsChanged(...params.map((p) => p.value));
     this.t++;
     const b1 = this.beta1;
     const b2 = this.beta2;

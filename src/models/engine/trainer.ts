@@ -176,7 +176,7 @@ export function runTraining(
     }
   }
   if (best) params.forEach((p, i) => p.value.set(best[i]));
-  markWeightsChanged();
+  markWeightsChanged(...params.map((p) => p.value));
   report.trainS = (performance.now() - t0) / 1000;
   return report;
 }

@@ -53,7 +53,7 @@ export function loadParams(net: Sequential, file: ModelFile): Sequential {
     if (!expected.has(t.name))
       fail("BAD_FILE", `${file.family} model file: unexpected tensor "${t.name}" for spec ${file.spec}`);
   for (const p of net.params()) p.value.set(tensorOf<Float32Array>(file, p.name, "f32", p.shape));
-  markWeightsChanged();
+  markWeightsChanged(...net.params().map((p) => p.value));
   const { layers: _layers, ...meta } = file.meta;
   net.meta = meta;
   return net;

@@ -28,6 +28,7 @@ import { softCrossEntropy, softmaxCrossEntropy, softmaxRows } from "../engine/so
 import { runTraining, type TrainingTask } from "../engine/trainer.js";
 import type { ModelFamily, ModelShape } from "../family-registry.js";
 import { type ModelFile, tensorOf } from "../io/format.js";
+import { markWeightsChanged } from "../wasm/kernels.js";
 import { buildMlp } from "./mlp.js";
 import {
   HYPERPLANE_KINDS,
@@ -341,6 +342,7 @@ export function loadProjectionNet(file: ModelFile): TrainableProjectionNet {
   head.forEach((l, i) => {
     setInputMajorWeights(l, tensorOf<Float32Array>(file, `layer${i}.weight`, "f32", [l.inDim, l.outDim]));
     l.b.set(tensorOf<Float32Array>(file, `layer${i}.bias`, "f32", [l.outDim]));
+    markWeightsChanged(l.b);
   });
   const center = params.center ? tensorOf<Float32Array>(file, "center", "f32", [file.inputDim]) : null;
   const net = new TrainableProjectionNet(params, shape, seed, center, head);

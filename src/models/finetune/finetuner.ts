@@ -314,7 +314,9 @@ export class FineTuner {
   update(lr: number): void {
     if (this.pending === 0) return;
     const scale = 1 / this.pending;
-    markWeightsChanged();
+    for (const { layer: l } of this.slots)
+      if (isQuantizedLayer(l)) markWeightsChanged(l.wt, l.bias);
+      else markWeightsChanged(l.W, l.b);
     for (const s of this.slots) {
       const l = s.layer;
       const n = s.nCols;

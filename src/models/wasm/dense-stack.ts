@@ -58,6 +58,7 @@ export class FloatStackKernel {
       };
     });
     const heap = ModelHeap.create(L);
+    if (heap) heap.sources = layers.flatMap((l) => [l.W, l.b]);
     return heap && new FloatStackKernel(heap, layers, { slots, x, nz });
   }
 
@@ -148,6 +149,7 @@ export class Int8StackKernel {
       };
     });
     const heap = ModelHeap.create(L);
+    if (heap) heap.sources = layers.flatMap((l) => [l.wt, l.bias]);
     return heap && new Int8StackKernel(heap, layers, { slots, nz });
   }
 
@@ -182,7 +184,9 @@ export class Int8StackKernel {
     if (this.heap.stale) this.sync();
     const { i8, i32, k } = this.heap;
     const last = this.slots.length - 1;
-    i8.set(q0.subarray(0, this.slots[0].inDim), this.slots[0].x);
+    const inDim = this.slots[0].inDim;
+    if (q0.length === inDim) i8.set(q0, this.slots[0].x);
+    else for (let j = 0; j < inDim; j++) i8[this.slots[0].x + j] = q0[j];
     for (let l = 0; l <= last; l++) {
       const s = this.slots[l];
       const layer = this.layers[l];

@@ -9,9 +9,10 @@
  * and the scratch buffers of one forward pass. The heap is a copy: the TypeScript arrays (a
  * DenseLayer's W and b, an int8 layer's wt and bias) stay the models' weights, the ones training,
  * fine-tuning, quantization and files read and write. Code that changes weights in place calls
- * {@link markWeightsChanged} (the optimizers, the trainer, the fine-tuner and the file loaders
- * do), and a heap whose copy is older than the last change refreshes it before its next forward
- * pass.
+ * {@link markWeightsChanged} with the arrays it changed (the optimizers, the trainer, the
+ * fine-tuner and the file loaders do), and a heap holding a copy of one of them refreshes it
+ * before its next forward pass; other models' heaps are not touched (a check of their own arrays,
+ * only after some change happened anywhere).
  *
  * The path is chosen per call: {@link setModelKernelPath} switches every model at once (tests
  * force the TypeScript path to compare the two, benchmarks measure both in one run). Where
@@ -67,6 +68,10 @@ export const LANES = 16;
 let compiled: WebAssembly.Module | null | undefined;
 let forced: ModelKernelPath | undefined;
 let revision = 0;
+/** Revision of the last change to each weights buffer (keyed by ArrayBuffer: views share it). */
+const changedAt = new WeakMap<ArrayBufferLike, number>();
+/** Revision of the last change announced without saying which arrays (every copy is refreshed). */
+let changedAll = 0;
 
 function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   const bin = atob(s);
@@ -105,11 +110,14 @@ export function modelKernelPath(): ModelKernelPath {
 }
 
 /**
- * Says that some model's weights were changed in place, so the kernels' copies are refreshed
- * before their next use. Cheap (one increment); call it after every in-place update.
+ * Says that these weight arrays were changed in place (with no argument: some weights, which
+ * refreshes every copy), so the kernels' copies of them are refreshed before their next use.
+ * Cheap; call it around every in-place update.
  */
-export function markWeightsChanged(): void {
+export function markWeightsChanged(...arrays: ArrayBufferView[]): void {
   revision++;
+  if (arrays.length === 0) changedAll = revision;
+  for (const a of arrays) changedAt.set(a.buffer, revision);
 }
 
 /** The number of {@link markWeightsChanged} calls so far: a heap is current if it synced after the last. */
@@ -144,6 +152,8 @@ export class ModelHeap {
   readonly i8: Int8Array;
   /** weightsRevision() when the weights were last copied in (-1: never). */
   syncedRevision = -1;
+  /** The arrays the heap holds copies of (set by its owner). */
+  sources: readonly ArrayBufferView[] = [];
 
   private constructor(module: WebAssembly.Module, bytes: number) {
     this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)) });
@@ -162,9 +172,17 @@ export class ModelHeap {
     return module === null ? null : new ModelHeap(module, layout.bytes);
   }
 
-  /** Whether the weights changed since they were last copied in. */
+  /**
+   * Whether the weights changed since they were last copied in. Only when something changed
+   * somewhere are the heap's own arrays looked up; if none of them changed, the heap is current.
+   */
   get stale(): boolean {
-    return this.syncedRevision !== revision;
+    const synced = this.syncedRevision;
+    if (synced === revision) return false;
+    if (synced < 0 || changedAll > synced) return true;
+    for (const a of this.sources) if ((changedAt.get(a.buffer) ?? -1) > synced) return true;
+    this.syncedRevision = revision;
+    return false;
   }
 
   /** Records that the weights were just copied in. */
