@@ -14,6 +14,7 @@ import { Rng } from "../src/core/rng.js";
 import { DEBIAN_FASHION_DIR, loadDataset, loadEmbeddedMnist } from "../src/data/datasets.node.js";
 import { type LabeledSplit, takeRows } from "../src/data/types.js";
 import { type DenseLayer, denseLayer } from "../src/models/engine/dense-layer.js";
+import { gemmAB, gemmAtB } from "../src/models/engine/matmul.js";
 import { argmax, type Sequential } from "../src/models/engine/network.js";
 import { Adam } from "../src/models/engine/optim.js";
 import { LshProjection, type ProjectionNet } from "../src/models/families/projection-net.js";
@@ -302,6 +303,36 @@ describe("weights resident in WebAssembly memory", () => {
       expect(Array.from(simd), m.spec).not.toEqual(Array.from(before));
       for (let j = 0; j < 10; j++) expect(Math.abs(simd[j] - ts[j]), m.spec).toBeLessThan(1e-5);
     }
+  });
+
+  it("gemmAB and gemmAtB with the transposes fused into the SIMD kernel's copies are bit-identical", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.integer({ min: 1, max: 1e6 }),
+        (m, n, k, seed) => {
+          const rng = new Rng(seed);
+          const a = Float32Array.from({ length: m * k }, () => rng.normal());
+          const b = Float32Array.from({ length: k * n }, () => rng.normal());
+          const at = Float32Array.from({ length: k * m }, () => rng.normal());
+          const [ab1, ab2] = bothPaths(() => {
+            const c = new Float32Array(m * n);
+            gemmAB(a, b, c, m, n, k);
+            return c;
+          });
+          const [atb1, atb2] = bothPaths(() => {
+            const c = new Float32Array(m * n);
+            gemmAtB(at, b, c, m, n, k);
+            return c;
+          });
+          expect(Buffer.from(ab2.buffer).equals(Buffer.from(ab1.buffer))).toBe(true);
+          expect(Buffer.from(atb2.buffer).equals(Buffer.from(atb1.buffer))).toBe(true);
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 
   it("a copy is refreshed only when its own arrays (or unnamed weights) changed", () => {
