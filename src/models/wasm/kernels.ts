@@ -166,10 +166,19 @@ export class ModelHeap {
     this.i8 = new Int8Array(b);
   }
 
-  /** A heap for `layout`, or null when WebAssembly SIMD is unavailable. */
+  /**
+   * A heap for `layout`, or null when WebAssembly SIMD is unavailable or the memory cannot be
+   * had (a huge model on a small device): the caller then stays on the TypeScript path.
+   */
   static create(layout: HeapLayout): ModelHeap | null {
     const module = modelKernelModule();
-    return module === null ? null : new ModelHeap(module, layout.bytes);
+    if (module === null) return null;
+    try {
+      return new ModelHeap(module, layout.bytes);
+    } catch (e) {
+      if (e instanceof RangeError) return null;
+      throw e;
+    }
   }
 
   /**
