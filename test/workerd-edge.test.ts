@@ -4,6 +4,11 @@
  * and feedback over HTTP; its answers must equal those of the same handler running in Node
  * in-process on the same inputs (labels, decisions and costs exactly; probabilities to float
  * rounding). The process is stopped at the end.
+ *
+ * workerd refuses to compile WebAssembly at run time, so its model runs the TypeScript forward
+ * pass; the Node handler is put on the same path (`setModelKernelPath("typescript")`), since the
+ * SIMD path sums in float32 and its costs differ in the last bits (test/models-wasm.test.ts
+ * compares the two paths).
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +21,7 @@ import {
   startWorkerd,
   type WorkerdProcess,
 } from "../src/jobs/web.node.js";
+import { setModelKernelPath } from "../src/models/wasm/kernels.js";
 import { createEdgeApp } from "../src/web/worker/edge-app.js";
 
 /** A JSON answer of the handler: predictions, feedback, stats or an error, read field by field. */
@@ -34,12 +40,14 @@ describe("the edge node in workerd", () => {
   let wd: WorkerdProcess;
 
   beforeAll(async () => {
+    setModelKernelPath("typescript");
     dir = mkdtempSync(join(tmpdir(), "mammals-workerd-"));
     await buildWorkerdBundle({ outDir: dir });
     wd = await startWorkerd({ dir, timeoutMs: 30_000 });
   }, 60_000);
 
   afterAll(async () => {
+    setModelKernelPath("auto");
     await wd?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -42,6 +42,12 @@
  * finetune/   scheme.ts: update schemes and their plans. finetuner.ts: FineTuner (memory
  *             ledger, QAS for int8). run.ts: the fine-tuning scenario under a budget.
  *             shift.ts: the distribution shifts it adapts to.
+ * wasm/       the WebAssembly SIMD kernels of single-example forward passes (dense.wat, compiled
+ *             by scripts/build-wasm-models.ts into dense.wasm.ts): kernels.ts loads them, holds
+ *             the path switch (setModelKernelPath / modelKernelPath) and the weights revision
+ *             (markWeightsChanged: in-place weight updates refresh the kernels' copies);
+ *             dense-stack.ts: float and int8 layer stacks resident in a model's own memory;
+ *             projection-kernel.ts: ProjectionNet's projection; optim-kernel.ts: Adam, bit-identical.
  * io/         format.ts: encodeModelFile / decodeModelFile (magic, JSON header, aligned tensors,
  *             CRC). onnx-export.ts: exportMlpOnnx(DenseLayer[]), denseLayersOf(model).
  *             files.node.ts, onnx.node.ts: Node only (files, onnxruntime), not exported here.
@@ -75,3 +81,9 @@ export * from "./io/format.js";
 export * from "./io/onnx-export.js";
 export * from "./registry.js";
 export type * from "./types.js";
+export {
+  type ModelKernelPath,
+  markWeightsChanged,
+  modelKernelPath,
+  setModelKernelPath,
+} from "./wasm/kernels.js";

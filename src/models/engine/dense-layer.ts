@@ -19,6 +19,7 @@
  * scales depend on that rounding.
  */
 import { check, fail } from "../../core/errors.js";
+import { markWeightsChanged } from "../wasm/kernels.js";
 
 export interface DenseLayer {
   readonly inDim: number;
@@ -93,6 +94,7 @@ export function setInputMajorWeights(layer: DenseLayer, wt: ArrayLike<number>): 
   if (wt.length !== inDim * outDim)
     fail("DIMENSION_MISMATCH", `dense layer: ${wt.length} weights for ${inDim}×${outDim}`);
   for (let j = 0; j < inDim; j++) for (let o = 0; o < outDim; o++) W[o * inDim + j] = wt[j * outDim + o];
+  markWeightsChanged(W);
 }
 
 /** Index and value buffers a single-row forward pass gathers the non-zero inputs into. */

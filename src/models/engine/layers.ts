@@ -11,6 +11,7 @@
  */
 import { check, fail } from "../../core/errors.js";
 import type { Rng } from "../../core/rng.js";
+import { markWeightsChanged } from "../wasm/kernels.js";
 import { type DenseLayer, denseForwardRow, type GatherScratch, gatherScratch } from "./dense-layer.js";
 import { gemmAB, gemmABt, gemmAtB } from "./matmul.js";
 
@@ -106,6 +107,7 @@ export class Dense implements Layer {
     const w = this.weight.value;
     for (let i = 0; i < w.length; i++) w[i] = rng.normal() * std;
     this.bias.value.fill(0);
+    markWeightsChanged(this.weight.value, this.bias.value);
     return this;
   }
 

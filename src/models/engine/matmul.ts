@@ -22,6 +22,7 @@
  * and no kernel calls back into user code, so sharing them is safe.
  */
 import { check } from "../../core/errors.js";
+import { modelKernelPath } from "../wasm/kernels.js";
 import { wasmGemm } from "./wasm-gemm.js";
 
 /** Bytes of B rows kept hot in cache per panel (about half a typical 512 KB L2). */
@@ -57,6 +58,17 @@ export function gemmABt(
     for (let j = 0; j < n; j++)
       c[o + j] = (accumulate ? c[o + j] + target[o + j] : target[o + j]) + (bias ? bias[j] : 0);
   }
+}
+
+/**
+ * Whether gemmAB / gemmAtB hand their transposed operands to the SIMD kernel, which transposes
+ * them while copying them in (one pass instead of two, same result bit for bit). Off on the
+ * models' TypeScript path, so benchmarks can measure the engine as it was.
+ */
+function fusedTransposes(macs: number): boolean {
+  return (
+    backend === "auto" && macs >= WASM_MIN_MACS && modelKernelPath() === "wasm-simd" && wasmGemm() !== null
+  );
 }
 
 /** Products smaller than this many multiply-adds stay in JS (the copies would dominate). */
@@ -125,6 +137,10 @@ export function gemmAB(
   accumulate = false,
 ): void {
   checkSizes("gemmAB", a, m * k, b, k * n, c, m * n);
+  if (!accumulate && fusedTransposes(m * n * k)) {
+    wasmGemm()?.abt(a, b, c, m, n, k, false, true);
+    return;
+  }
   const bt = scratch(0, k * n);
   transpose(b, bt, k, n);
   gemmABt(a, bt, c, m, n, k, accumulate);
@@ -141,6 +157,10 @@ export function gemmAtB(
   accumulate = false,
 ): void {
   checkSizes("gemmAtB", a, k * m, b, k * n, c, m * n);
+  if (!accumulate && fusedTransposes(m * n * k)) {
+    wasmGemm()?.abt(a, b, c, m, n, k, true, true);
+    return;
+  }
   const at = scratch(0, k * m);
   const bt = scratch(1, k * n);
   transpose(a, at, k, m);

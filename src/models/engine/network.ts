@@ -16,9 +16,11 @@ import { checkVector } from "../../core/vectors.js";
 import type { LabeledSplit } from "../../data/types.js";
 import type { ModelFile, StorableModel } from "../io/format.js";
 import type { Model } from "../types.js";
+import { FloatStackKernel } from "../wasm/dense-stack.js";
+import { modelKernelPath } from "../wasm/kernels.js";
 import type { DenseLayer } from "./dense-layer.js";
 import { Dense, type Layer, type Param } from "./layers.js";
-import { softmaxCrossEntropy, softmaxRows } from "./softmax.js";
+import { softmaxCrossEntropy, softmaxInPlace, softmaxRows } from "./softmax.js";
 
 /** Buffers for one minibatch of up to `capacity` rows. */
 export interface Workspace {
@@ -42,6 +44,8 @@ export class Sequential implements Model, StorableModel {
   meta: Record<string, unknown> = {};
   private ws: Workspace | null = null;
   private readonly one: Float32Array[];
+  /** The SIMD form of the dense layers (made on first use; null: unavailable or not dense-only). */
+  private kernel: FloatStackKernel | null | undefined;
 
   constructor(
     readonly kind: string,
@@ -118,9 +122,25 @@ export class Sequential implements Model, StorableModel {
     return { embedding, proba };
   }
 
+  /** The SIMD kernel of this network, or null where it cannot run (see wasm/kernels.ts). */
+  private simd(): FloatStackKernel | null {
+    if (this.kernel === undefined) {
+      const dense = this.layers.every(
+        (l, i) => l instanceof Dense || (l.kind === "relu" && this.layers[i - 1] instanceof Dense),
+      );
+      this.kernel = dense ? FloatStackKernel.create(this.denseLayers("wasm")) : null;
+    }
+    return this.kernel;
+  }
+
   /** One example through the layers, fusing Dense+ReLU; stops after the embedding if no proba wanted. */
   private forwardOne(x: Float32Array, embedOut: Float32Array | null, probaOut: Float32Array | null): void {
     checkVector(x, this.inputDim, `${this.kind} input`);
+    const simd = modelKernelPath() === "wasm-simd" ? this.simd() : null;
+    if (simd !== null) {
+      this.forwardOneSimd(simd, x, embedOut, probaOut);
+      return;
+    }
     const layers = this.layers;
     let cur = x;
     for (let i = 0; i < layers.length; i++) {
@@ -144,6 +164,29 @@ export class Sequential implements Model, StorableModel {
       cur = y;
     }
     if (probaOut) softmaxRows(cur, probaOut, 1, this.numClasses);
+  }
+
+  /** forwardOne on the SIMD kernel: dense layer i of the kernel is the i-th Dense layer here. */
+  private forwardOneSimd(
+    simd: FloatStackKernel,
+    x: Float32Array,
+    embedOut: Float32Array | null,
+    probaOut: Float32Array | null,
+  ): void {
+    const f = simd.heap.f32;
+    const last = simd.layers.length - 1;
+    f.set(x, simd.inputAt);
+    simd.run(probaOut ? last + 1 : last);
+    // Element loops rather than subarray copies: the serving path allocates nothing.
+    if (embedOut) {
+      const at = last === 0 ? simd.inputAt : simd.outputAt(last - 1);
+      for (let j = 0; j < this.embedDim; j++) embedOut[j] = f[at + j];
+    }
+    if (probaOut) {
+      const at = simd.outputAt(last);
+      for (let j = 0; j < this.numClasses; j++) probaOut[j] = f[at + j];
+      softmaxInPlace(probaOut);
+    }
   }
 
   // ---- Batches --------------------------------------------------------------------------

@@ -5,6 +5,8 @@
  * checked against what an optimizer really holds: plain SGD holds nothing.
  */
 import { check, fail } from "../../core/errors.js";
+import { markWeightsChanged, modelKernelPath } from "../wasm/kernels.js";
+import { adamStepSimd } from "../wasm/optim-kernel.js";
 import type { Param } from "./layers.js";
 
 export interface Optimizer {
@@ -44,6 +46,7 @@ export class Sgd implements Optimizer {
   }
 
   step(params: readonly Param[]): void {
+    markWeightsChanged(...params.map((p) => p.value));
     const lr = this.lr;
     const mu = this.momentum;
     for (const p of params) {
@@ -110,6 +113,7 @@ export class Adam implements Optimizer {
   }
 
   step(params: readonly Param[]): void {
+    markWeightsChanged(...params.map((p) => p.value));
     this.t++;
     const b1 = this.beta1;
     const b2 = this.beta2;
@@ -118,6 +122,8 @@ export class Adam implements Optimizer {
     const c2 = 1 - b2 ** this.t;
     const stepSize = (this.lr * Math.sqrt(c2)) / c1;
     const eps = this.eps * Math.sqrt(c2);
+    // The SIMD update is bit-identical to the loop below (see wasm/optim-kernel.ts).
+    const simd = modelKernelPath() === "wasm-simd";
     for (const p of params) {
       if (!p.trainable || p.grad === null) continue;
       const w = p.value;
@@ -126,6 +132,7 @@ export class Adam implements Optimizer {
       if (!s) this.moments.set(p, (s = { m: new Float32Array(w.length), v: new Float32Array(w.length) }));
       const { m, v } = s;
       const decay = p.decay ? 1 - this.lr * this.weightDecay : 1;
+      if (simd && adamStepSimd(w, g, m, v, { b1, b2, decay, stepSize, eps })) continue;
       for (let i = 0; i < w.length; i++) {
         const gi = g[i];
         const mi = b1 * m[i] + (1 - b1) * gi;

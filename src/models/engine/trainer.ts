@@ -10,6 +10,7 @@
 import { check, fail } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import { type LabeledSplit, takeRows } from "../../data/types.js";
+import { markWeightsChanged } from "../wasm/kernels.js";
 import type { Param } from "./layers.js";
 import { createOptimizer, type Optimizer, type OptimizerName } from "./optim.js";
 
@@ -175,6 +176,7 @@ export function runTraining(
     }
   }
   if (best) params.forEach((p, i) => p.value.set(best[i]));
+  markWeightsChanged(...params.map((p) => p.value));
   report.trainS = (performance.now() - t0) / 1000;
   return report;
 }

@@ -177,8 +177,21 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 }
 
 export interface WasmGemm {
-  /** C[m×n] = A[m×k]·B[n×k]ᵀ, overwriting C. */
-  abt(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void;
+  /**
+   * C[m×n] = A[m×k]·B[n×k]ᵀ, overwriting C. With `aT` A is given transposed (k×m), with `bT`
+   * B is (k×n): the operand is transposed while it is copied into the module's memory, which
+   * saves the separate transpose pass and gives the same result bit for bit.
+   */
+  abt(
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    aT?: boolean,
+    bT?: boolean,
+  ): void;
   /** Bytes of the module's linear memory (grows to the largest operands seen). */
   memoryBytes(): number;
 }
@@ -210,8 +223,24 @@ function instantiate(): WasmGemm | null {
     if (kp !== k) for (let r = 0; r < rows; r++) f32.fill(0, at + r * kp + k, at + (r + 1) * kp);
     f32.fill(0, at + rows * kp, at + paddedRows * kp);
   };
+  /** Like put, from src given transposed (k×rows), in 16×16 blocks so both sides stay in cache. */
+  const putT = (src: Float32Array, rows: number, k: number, kp: number, paddedRows: number, at: number) => {
+    const B = 16;
+    for (let r0 = 0; r0 < rows; r0 += B) {
+      const r1 = Math.min(rows, r0 + B);
+      for (let p0 = 0; p0 < k; p0 += B) {
+        const p1 = Math.min(k, p0 + B);
+        for (let r = r0; r < r1; r++) {
+          const o = at + r * kp;
+          for (let p = p0; p < p1; p++) f32[o + p] = src[p * rows + r];
+        }
+      }
+    }
+    if (kp !== k) for (let r = 0; r < rows; r++) f32.fill(0, at + r * kp + k, at + (r + 1) * kp);
+    f32.fill(0, at + rows * kp, at + paddedRows * kp);
+  };
   return {
-    abt(a, b, c, m, n, k) {
+    abt(a, b, c, m, n, k, aT = false, bT = false) {
       const kp = (k + 3) & ~3;
       const mp = (m + 1) & ~1;
       const np = (n + 3) & ~3;
@@ -219,8 +248,8 @@ function instantiate(): WasmGemm | null {
       const bAt = mp * kp;
       const cAt = bAt + np * kp;
       ensure(cAt + mp * np);
-      put(a, m, k, kp, mp, aAt);
-      put(b, n, k, kp, np, bAt);
+      (aT ? putT : put)(a, m, k, kp, mp, aAt);
+      (bT ? putT : put)(b, n, k, kp, np, bAt);
       const panel = Math.max(4, (Math.floor(PANEL_BYTES / (4 * kp)) >> 2) << 2);
       for (let j0 = 0; j0 < np; j0 += panel)
         kernel(aAt * 4, bAt * 4, cAt * 4, mp, j0, Math.min(np, j0 + panel), kp * 4, np);

@@ -11,6 +11,7 @@ import { Dense, type Layer, ReLU } from "../engine/layers.js";
 import { Sequential } from "../engine/network.js";
 import type { ModelFamily, ModelShape } from "../family-registry.js";
 import { type ModelFile, tensorOf } from "../io/format.js";
+import { markWeightsChanged } from "../wasm/kernels.js";
 
 /** Widest hidden layer accepted (guards against typos such as "mlp:2560000"). */
 export const MAX_WIDTH = 65536;
@@ -52,6 +53,7 @@ export function loadParams(net: Sequential, file: ModelFile): Sequential {
     if (!expected.has(t.name))
       fail("BAD_FILE", `${file.family} model file: unexpected tensor "${t.name}" for spec ${file.spec}`);
   for (const p of net.params()) p.value.set(tensorOf<Float32Array>(file, p.name, "f32", p.shape));
+  markWeightsChanged(...net.params().map((p) => p.value));
   const { layers: _layers, ...meta } = file.meta;
   net.meta = meta;
   return net;

@@ -28,6 +28,7 @@ import { softCrossEntropy, softmaxCrossEntropy, softmaxRows } from "../engine/so
 import { runTraining, type TrainingTask } from "../engine/trainer.js";
 import type { ModelFamily, ModelShape } from "../family-registry.js";
 import { type ModelFile, tensorOf } from "../io/format.js";
+import { markWeightsChanged } from "../wasm/kernels.js";
 import { buildMlp } from "./mlp.js";
 import {
   HYPERPLANE_KINDS,
@@ -62,9 +63,10 @@ export const PROJECTION_SCHEMA = {
   lambda3: { type: "number", default: 1, min: 0, description: "weight of CE(projection, labels)" },
   planes: {
     type: "enum",
-    default: "gaussian",
+    default: "very-sparse",
     values: HYPERPLANE_KINDS,
-    description: "random hyperplanes: gaussian, or sparse +-1 (density 1/3)",
+    description:
+      "random hyperplanes: very-sparse +-1 (about sqrt(inputDim) inputs each, the fast default), sparse +-1 (density 1/3), or gaussian (dense; the default of files before projectionFormat 2)",
   },
   center: {
     type: "bool",
@@ -72,6 +74,33 @@ export const PROJECTION_SCHEMA = {
     description: "subtract the training mean before projecting (stored, 4 bytes per input)",
   },
 } satisfies ParamSchema;
+
+/**
+ * Version of the projection in model files. 1 (files without `meta.projectionFormat`): a spec
+ * without `planes` meant Gaussian hyperplanes. 2: the default became very sparse ±1 hyperplanes,
+ * and files say so. Old files load as what they were: their spec gains `planes=gaussian`.
+ */
+export const PROJECTION_FORMAT = 2;
+
+/**
+ * The projection parameters of a model file's spec (after "projection:"), read as the file's
+ * projection format meant them (see {@link PROJECTION_FORMAT}).
+ */
+export function projectionParamsOfFile(
+  rest: string,
+  meta: Record<string, unknown>,
+  what: string,
+): ProjectionParams {
+  const version = meta.projectionFormat ?? 1;
+  if (version !== 1 && version !== PROJECTION_FORMAT)
+    fail(
+      "BAD_FILE",
+      `${what}: projectionFormat ${JSON.stringify(version)} is not one this version reads (1 or ${PROJECTION_FORMAT}); was the file written by a newer mammals?`,
+    );
+  const params = parseProjectionParams(rest);
+  if (version === 1 && !/(^|,)\s*planes\s*=/.test(rest)) params.planes = "gaussian";
+  return params;
+}
 
 export interface ProjectionParams {
   T: number;
@@ -284,7 +313,12 @@ export class TrainableProjectionNet extends ProjectionNet {
       inputDim: this.inputDim,
       numClasses: this.numClasses,
       embedDim: this.embedDim,
-      meta: { ...this.meta, seed: this.seed, weightLayout: "input-major [in, out]" },
+      meta: {
+        ...this.meta,
+        seed: this.seed,
+        weightLayout: "input-major [in, out]",
+        projectionFormat: PROJECTION_FORMAT,
+      },
       tensors,
     };
   }
@@ -294,7 +328,7 @@ export function loadProjectionNet(file: ModelFile): TrainableProjectionNet {
   const rest = file.spec.startsWith("projection:")
     ? file.spec.slice("projection:".length)
     : fail("BAD_FILE", `projection model file: spec "${file.spec}" does not start with "projection:"`);
-  const params = parseProjectionParams(rest);
+  const params = projectionParamsOfFile(rest, file.meta, "projection model file");
   const seed = file.meta.seed;
   if (typeof seed !== "number" || !Number.isFinite(seed))
     fail("BAD_FILE", `projection model file: meta.seed must be a number, got ${JSON.stringify(seed)}`);
@@ -308,10 +342,11 @@ export function loadProjectionNet(file: ModelFile): TrainableProjectionNet {
   head.forEach((l, i) => {
     setInputMajorWeights(l, tensorOf<Float32Array>(file, `layer${i}.weight`, "f32", [l.inDim, l.outDim]));
     l.b.set(tensorOf<Float32Array>(file, `layer${i}.bias`, "f32", [l.outDim]));
+    markWeightsChanged(l.b);
   });
   const center = params.center ? tensorOf<Float32Array>(file, "center", "f32", [file.inputDim]) : null;
   const net = new TrainableProjectionNet(params, shape, seed, center, head);
-  const { seed: _s, weightLayout: _w, ...meta } = file.meta;
+  const { seed: _s, weightLayout: _w, projectionFormat: _f, ...meta } = file.meta;
   net.meta = meta;
   return net;
 }
@@ -319,7 +354,7 @@ export function loadProjectionNet(file: ModelFile): TrainableProjectionNet {
 export const projectionFamily: ModelFamily<ProjectionParams> = {
   name: "projection",
   summary:
-    "ProjectionNet: T*d random-hyperplane sign bits (seeded, not stored) -> [fc ReLU] -> softmax, trained jointly with a trainer MLP; keys T, d, fc (0 = none), trainer (dash-separated widths, default 256-128), lambda1/2/3 (1, 0.1, 1), planes (gaussian|sparse), center (subtract the training mean)",
+    "ProjectionNet: T*d random-hyperplane sign bits (seeded, not stored) -> [fc ReLU] -> softmax, trained jointly with a trainer MLP; keys T, d, fc (0 = none), trainer (dash-separated widths, default 256-128), lambda1/2/3 (1, 0.1, 1), planes (very-sparse: about sqrt(inputDim) inputs per +-1 hyperplane, the default; sparse: density 1/3; gaussian: dense, the default of older files), center (subtract the training mean)",
   examples: ["projection:T=60,d=10", "projection:T=60,d=10,fc=128,center=true,lambda2=1"],
   parse: parseProjectionParams,
   format: formatProjectionParams,

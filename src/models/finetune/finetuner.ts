@@ -26,6 +26,7 @@ import { type DenseLayer, denseForwardRow } from "../engine/dense-layer.js";
 import { softmaxInPlace } from "../engine/softmax.js";
 import { MAX_INT32_BIAS } from "../int8/kernels.js";
 import { isQuantizedLayer, type QuantizedLayer } from "../int8/quantize.js";
+import { markWeightsChanged } from "../wasm/kernels.js";
 import type { LayerPlan } from "./scheme.js";
 
 /**
@@ -313,6 +314,9 @@ export class FineTuner {
   update(lr: number): void {
     if (this.pending === 0) return;
     const scale = 1 / this.pending;
+    for (const { layer: l } of this.slots)
+      if (isQuantizedLayer(l)) markWeightsChanged(l.wt, l.bias);
+      else markWeightsChanged(l.W, l.b);
     for (const s of this.slots) {
       const l = s.layer;
       const n = s.nCols;

@@ -10,6 +10,7 @@ import { Rng } from "../../core/rng.js";
 import type { LabeledSplit } from "../../data/types.js";
 import { Sequential } from "../engine/network.js";
 import { runTraining } from "../engine/trainer.js";
+import { formatProjectionParams, projectionParamsOfFile } from "../families/projection.js";
 import { LshProjection, ProjectionNet } from "../families/projection-net.js";
 import {
   isTrainingTask,
@@ -172,9 +173,12 @@ export const int8Family: ModelFamily<ParsedModelSpec> = {
     const rest = file.spec.startsWith("int8:")
       ? file.spec.slice(5)
       : fail("BAD_FILE", `int8 model file: spec "${file.spec}" does not start with "int8:"`);
-    const inner = int8Family.parse(rest);
+    let inner = int8Family.parse(rest);
     const shape = { inputDim: file.inputDim, numClasses: file.numClasses };
     if (inner.family.name === "projection") {
+      // Read the spec as the file's projection format meant it (old files: Gaussian by default).
+      const params = projectionParamsOfFile(rest.slice("projection:".length), file.meta, "int8 model file");
+      inner = { ...inner, params, spec: formatProjectionParams(params) };
       const seed = file.meta.seed;
       if (typeof seed !== "number" || !Number.isFinite(seed))
         fail("BAD_FILE", `int8 model file: meta.seed must be a number, got ${JSON.stringify(seed)}`);

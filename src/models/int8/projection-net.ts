@@ -5,8 +5,10 @@
  * The random projection is unchanged (regenerated from the seed, computed in float).
  */
 import { fail } from "../../core/errors.js";
+import { PROJECTION_FORMAT } from "../families/projection.js";
 import { type LshProjection, type ProjectionNet, unpackBits } from "../families/projection-net.js";
 import type { ModelFile, StorableModel, Tensor } from "../io/format.js";
+import { modelKernelPath } from "../wasm/kernels.js";
 import { QuantizedStackModel } from "./network.js";
 import { calibrateInputScales, quantizeStack } from "./quantize.js";
 import { type QuantizedStack, stackTensors } from "./stack.js";
@@ -17,6 +19,7 @@ export class QuantizedProjectionNet extends QuantizedStackModel implements Stora
   readonly projection: LshProjection;
   private readonly words: Uint32Array;
   private readonly bitsQ: Int8Array;
+  private readonly bitsF: Float32Array;
 
   constructor(sourceSpec: string, projection: LshProjection, stack: QuantizedStack) {
     super(stack);
@@ -32,6 +35,7 @@ export class QuantizedProjectionNet extends QuantizedStackModel implements Stora
     this.projection = projection;
     this.words = new Uint32Array(projection.words);
     this.bitsQ = new Int8Array(projection.bits);
+    this.bitsF = new Float32Array(projection.bits);
   }
 
   /**
@@ -68,7 +72,12 @@ export class QuantizedProjectionNet extends QuantizedStackModel implements Stora
   /** The 0/1 bits of x as int8 (gemvInt8 skips zeros, so it adds exactly the set bits' rows). */
   protected stackInput(x: Float32Array): Int8Array {
     this.checkRow(x);
-    return unpackBits(this.projection.project(x, this.words), this.projection.bits, this.bitsQ);
+    if (modelKernelPath() === "typescript")
+      return unpackBits(this.projection.project(x, this.words), this.projection.bits, this.bitsQ);
+    const f = this.projection.features(x, this.bitsF, this.words);
+    const q = this.bitsQ;
+    for (let k = 0; k < q.length; k++) q[k] = f[k];
+    return q;
   }
 
   toModelFile(): ModelFile {
@@ -81,7 +90,7 @@ export class QuantizedProjectionNet extends QuantizedStackModel implements Stora
       inputDim: this.inputDim,
       numClasses: this.numClasses,
       embedDim: this.embedDim,
-      meta: { source: "projection", seed: this.projection.config.seed },
+      meta: { source: "projection", seed: this.projection.config.seed, projectionFormat: PROJECTION_FORMAT },
       tensors,
     };
   }

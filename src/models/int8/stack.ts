@@ -5,6 +5,8 @@
  */
 import { check, fail } from "../../core/errors.js";
 import { type ModelFile, type Tensor, tensorOf } from "../io/format.js";
+import { Int8StackKernel } from "../wasm/dense-stack.js";
+import { modelKernelPath } from "../wasm/kernels.js";
 import { dequantize, gemmInt8, gemvInt8, MAX_INT8_FAN_IN, quantizeInput, requantize } from "./kernels.js";
 import type { QuantizedLayer } from "./quantize.js";
 
@@ -20,6 +22,8 @@ export class QuantizedStack {
   private readonly mult: Float32Array[];
   private readonly acts: Int8Array[];
   private readonly accs: Int32Array[];
+  /** The SIMD form of the layers, made on the first single-row call that can use it. */
+  private kernel: Int8StackKernel | null | undefined;
 
   constructor(layers: QuantizedLayer[]) {
     check(layers.length > 0, "int8: expected at least one layer");
@@ -75,6 +79,10 @@ export class QuantizedStack {
    * float logits; when `embed` is given, also the dequantized input of the last layer.
    */
   forward(q0: Int8Array, logits: Float32Array, embed?: Float32Array): Float32Array {
+    if (modelKernelPath() === "wasm-simd") {
+      if (this.kernel === undefined) this.kernel = Int8StackKernel.create(this.layers);
+      if (this.kernel !== null) return this.kernel.forward(q0, this.outScale, this.mult, logits, embed);
+    }
     const L = this.layers.length;
     let q = q0;
     for (let l = 0; l < L; l++) {
