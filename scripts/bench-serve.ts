@@ -598,7 +598,9 @@ from what shares the ${cpu.length} cores: the HTTP stack, garbage collection, th
 machine's other jobs (a generator that falls behind is charged too, since latency counts from the due time).
 At 2000 req/s (JSON, no micro-batching) the node used ${f(at2000.nodeCpuUs, 0)} us of CPU per request, i.e.
 ${f((at2000.nodeCpuUs * at2000.r.rps) / 1e4, 0)}% of one core, and the generator ${f(100 * at2000.r.generatorCpu, 0)}% of one core; with a load
-average of ${f(median(loads), 1)} (median over the runs) on ${cpu.length} cores, the rest of the machine was busy too.
+average of ${f(median(loads), 1)} (median over the runs) on ${cpu.length} cores${median(loads) > cpu.length ? ", the rest of the machine was busy too" : ""}. The generator sends on
+Node timers (about 1 ms granularity) and counts each latency from the request's due time, so its own lateness is
+part of every figure.
 
 Highest rate (steps of 500/s) with p99 <= 5 ms and at least 95% of it answered: **${highest} req/s** (JSON, without micro-batching, the default for an edge node).
 
