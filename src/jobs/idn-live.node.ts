@@ -18,7 +18,7 @@ import {
   type LiveSlotRecord,
 } from "../idn/live/driver.js";
 import { LIVE_POLICY_DEFAULT, type LiveNodeRoute, liveInfidaOptions } from "../idn/live/node.js";
-import { liveNodeUrls } from "../idn/live/urls.js";
+import { type LiveNetworkConfig, liveNodeUrls } from "../idn/live/urls.js";
 import { simulateIdn } from "../idn/simulator.js";
 import { createTopology } from "../idn/topologies.js";
 import type { Topology } from "../idn/topology.js";
@@ -255,14 +255,7 @@ export interface IdnLoadResult extends LiveComparison {
 }
 
 interface StatusWithConfig {
-  config: {
-    topology: string;
-    catalog: string;
-    alpha: number;
-    policy: string;
-    seed: number;
-    slotSeconds: number;
-  };
+  config: Omit<LiveNetworkConfig, "urls">;
 }
 
 /** Drives the trace against the running network and runs the simulator on the same inputs. */

@@ -17,6 +17,7 @@ import { Hono } from "hono";
 import { fail } from "../core/errors.js";
 import type { LiveNodeStatus } from "../idn/live/node.js";
 import { dispatchLive, LIVE_ROUTES, type LiveIdnNode } from "../idn/live/node.js";
+import type { LiveNetworkConfig } from "../idn/live/urls.js";
 import { topologySvg } from "../idn/topology-svg.js";
 import { errorAnswer } from "./http-errors.js";
 
@@ -72,18 +73,6 @@ td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}tr.down{color
 <body><h1>Live inference delivery network</h1><div id="net">loading...</div>
 <script>async function tick(){try{document.getElementById("net").innerHTML=await (await fetch("/idn/network")).text()}catch(e){}}
 tick();setInterval(tick,2000);</script></body></html>`;
-
-/** What every node of one network shares (the load driver reads it from any node). */
-export interface LiveNetworkConfig {
-  topology: string;
-  catalog: string;
-  alpha: number;
-  policy: string;
-  seed: number;
-  /** Seconds per slot when `idn up` clocks the slots (0: `idn load` advances them). */
-  slotSeconds: number;
-  urls: string[];
-}
 
 export function createIdnNodeApp(node: LiveIdnNode, config: LiveNetworkConfig): Hono {
   const app = new Hono();

@@ -5,6 +5,18 @@
 import { fail } from "../../core/errors.js";
 import type { Topology } from "../topology.js";
 
+/** What every node of one network shares (the load driver reads it from any node). */
+export interface LiveNetworkConfig {
+  topology: string;
+  catalog: string;
+  alpha: number;
+  policy: string;
+  seed: number;
+  /** Seconds per slot when `idn up` clocks the slots (0: `idn load` advances them). */
+  slotSeconds: number;
+  urls: string[];
+}
+
 export function liveNodeUrls(topology: Topology, basePort?: number): string[] {
   if (
     basePort !== undefined &&

@@ -11,6 +11,7 @@
  * as tests and benchmarks do), `KernelHeap.create` returns null and indexes use the pure
  * TypeScript kernels, which remain the reference.
  */
+import { embeddedWasmModule } from "../../core/wasm.js";
 import { KERNELS_WASM_BASE64 } from "./kernels.wasm.js";
 
 /** Which scan path an index runs: the SIMD kernels or the pure-TypeScript reference. */
@@ -53,29 +54,10 @@ export interface KernelExports {
 export const KERNEL_BLOCK = 1024;
 const PAGE = 65536;
 
-let compiled: WebAssembly.Module | null | undefined;
 let forced: KernelPath | undefined;
 
-function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
 /** The compiled kernels, or null where WebAssembly SIMD is unavailable. */
-export function kernelModule(): WebAssembly.Module | null {
-  if (compiled === undefined) {
-    try {
-      const bytes = decodeBase64(KERNELS_WASM_BASE64);
-      compiled =
-        typeof WebAssembly === "object" && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
+export const kernelModule: () => WebAssembly.Module | null = embeddedWasmModule(KERNELS_WASM_BASE64);
 
 /**
  * Forces the path of indexes created from now on ("auto" = SIMD where available). Existing

@@ -18,6 +18,7 @@
  * force the TypeScript path to compare the two, benchmarks measure both in one run). Where
  * WebAssembly SIMD is missing, the TypeScript path, which remains the reference, is used.
  */
+import { embeddedWasmModule } from "../../core/wasm.js";
 import { DENSE_WASM_BASE64 } from "./dense.wasm.js";
 
 /** Which forward path the models run: the SIMD kernels or the pure-TypeScript reference. */
@@ -65,7 +66,6 @@ const PAGE = 65536;
 /** Output lanes the dense kernels compute at a time: layers are padded to a multiple of this. */
 export const LANES = 16;
 
-let compiled: WebAssembly.Module | null | undefined;
 let forced: ModelKernelPath | undefined;
 let revision = 0;
 /** Revision of the last change to each weights buffer (keyed by ArrayBuffer: views share it). */
@@ -73,27 +73,8 @@ const changedAt = new WeakMap<ArrayBufferLike, number>();
 /** Revision of the last change announced without saying which arrays (every copy is refreshed). */
 let changedAll = 0;
 
-function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
 /** The compiled kernels, or null where WebAssembly SIMD is unavailable. */
-export function modelKernelModule(): WebAssembly.Module | null {
-  if (compiled === undefined) {
-    try {
-      const bytes = decodeBase64(DENSE_WASM_BASE64);
-      compiled =
-        typeof WebAssembly === "object" && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-    } catch {
-      // e.g. a Content-Security-Policy without 'wasm-unsafe-eval': the TypeScript path serves.
-      compiled = null;
-    }
-  }
-  return compiled;
-}
+export const modelKernelModule: () => WebAssembly.Module | null = embeddedWasmModule(DENSE_WASM_BASE64);
 
 /**
  * Forces the forward path of every model from the next call on ("auto" = SIMD where available).

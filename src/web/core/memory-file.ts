@@ -8,6 +8,7 @@
  * Anything else is refused with a message saying what was expected and what arrived.
  */
 import { fail } from "../../core/errors.js";
+import { bytesFromBase64 } from "../../core/wasm.js";
 import type { ExampleSource } from "../../memory/labeled-memory.js";
 
 export const MEMORY_FILE_FORMAT = "mammals-web-memory";
@@ -93,9 +94,4 @@ export function toBase64(b: Uint8Array): string {
   return btoa(s);
 }
 
-export function fromBase64(s: string): Uint8Array {
-  const bin = atob(s);
-  const b = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) b[i] = bin.charCodeAt(i);
-  return b;
-}
+export const fromBase64: (s: string) => Uint8Array = bytesFromBase64;
