@@ -137,15 +137,15 @@ describe("CircuitBreaker", () => {
 describe("HttpUpstream", () => {
   it("retries a failing attempt with jitter, then answers", async () => {
     let calls = 0;
-    const fetchStub: typeof fetch = async () => {
+    const failsOnceThenAnswers: typeof fetch = async () => {
       calls++;
       if (calls === 1) return new Response("down", { status: 503 });
       return Response.json({ predictions: [{ label: 1, probabilities: [0.1, 0.7, 0.1, 0.1] }] });
     };
     const up = new HttpUpstream(
-      "http://stub",
+      "http://cloud.test",
       { inputDim: DIM, numClasses: C },
-      { fetch: fetchStub, backoffMs: 1 },
+      { fetch: failsOnceThenAnswers, backoffMs: 1 },
     );
     const a = await up.predict(new Float32Array(DIM));
     expect([a.label, Array.from(a.proba).map((p) => +p.toFixed(1)), calls, up.errors]).toEqual([
@@ -163,14 +163,14 @@ describe("HttpUpstream", () => {
       return Response.json({ code: "UNAUTHORIZED", message: "expected an API key" }, { status: 401 });
     };
     const up = new HttpUpstream(
-      "http://stub",
+      "http://cloud.test",
       { inputDim: DIM, numClasses: C },
       { fetch: reject, retries: 3 },
     );
     await expect(up.predict(new Float32Array(DIM))).rejects.toThrow(/1 attempt\(s\): HTTP 401/);
     expect(calls).toBe(1);
     const bad: typeof fetch = async () => Response.json({ predictions: [{ label: 9, probabilities: [1] }] });
-    const up2 = new HttpUpstream("http://stub", { inputDim: DIM, numClasses: C }, { fetch: bad });
+    const up2 = new HttpUpstream("http://cloud.test", { inputDim: DIM, numClasses: C }, { fetch: bad });
     await expect(up2.predict(new Float32Array(DIM))).rejects.toThrow(/malformed answer/);
   });
 });
