@@ -39,6 +39,15 @@ export function softmaxInPlace(v: Float32Array): Float32Array {
   return v;
 }
 
+/** log sum_j exp(logits[o + j]) over one row of k, computed from the row maximum (stable). */
+function rowLogSumExp(logits: Float32Array, o: number, k: number): number {
+  let max = logits[o];
+  for (let j = 1; j < k; j++) if (logits[o + j] > max) max = logits[o + j];
+  let sum = 0;
+  for (let j = 0; j < k; j++) sum += Math.exp(logits[o + j] - max);
+  return max + Math.log(sum);
+}
+
 /**
  * Mean cross-entropy of softmax(logits) against integer labels, computed as
  * logsumexp(z) - z_y (stable). Writes dL/dlogits = scale · (softmax - onehot) / n into `dLogits`
@@ -60,11 +69,7 @@ export function softmaxCrossEntropy(
     const o = r * k;
     const y = labels[r];
     check(Number.isInteger(y) && y >= 0 && y < k, () => `softmaxCrossEntropy: label ${y} not in [0, ${k})`);
-    let max = logits[o];
-    for (let j = 1; j < k; j++) if (logits[o + j] > max) max = logits[o + j];
-    let sum = 0;
-    for (let j = 0; j < k; j++) sum += Math.exp(logits[o + j] - max);
-    const lse = max + Math.log(sum);
+    const lse = rowLogSumExp(logits, o, k);
     total += lse - logits[o + y];
     if (dLogits) {
       for (let j = 0; j < k; j++) {
@@ -95,11 +100,7 @@ export function softCrossEntropy(
   const g = scale / n;
   for (let r = 0; r < n; r++) {
     const o = r * k;
-    let max = logits[o];
-    for (let j = 1; j < k; j++) if (logits[o + j] > max) max = logits[o + j];
-    let sum = 0;
-    for (let j = 0; j < k; j++) sum += Math.exp(logits[o + j] - max);
-    const lse = max + Math.log(sum);
+    const lse = rowLogSumExp(logits, o, k);
     for (let j = 0; j < k; j++) {
       const t = targets[o + j];
       total += t * (lse - logits[o + j]);
