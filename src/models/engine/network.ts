@@ -333,6 +333,16 @@ export class Sequential implements Model, StorableModel {
   }
 }
 
+/** Checks that `x` holds `n` rows of `inputDim` values (`spec` names the model in the message). */
+export function checkBatchShape(spec: string, x: Float32Array, n: number, inputDim: number): void {
+  check(Number.isInteger(n) && n >= 0, () => `${spec}: batch size must be a non-negative integer, got ${n}`);
+  if (x.length !== n * inputDim)
+    fail(
+      "DIMENSION_MISMATCH",
+      `${spec}: ${n} rows of ${inputDim} need ${n * inputDim} values, got ${x.length}`,
+    );
+}
+
 /** The caller's output buffer after checking its length, or a new one. */
 export function outBuffer(out: Float32Array | undefined, length: number, what: string): Float32Array {
   if (out === undefined) return new Float32Array(length);

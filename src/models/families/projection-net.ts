@@ -17,6 +17,7 @@
 import { check, fail } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import { type DenseLayer, denseForwardRowF32 } from "../engine/dense-layer.js";
+import { checkBatchShape } from "../engine/network.js";
 import { softmaxInPlace } from "../engine/softmax.js";
 import type { Model } from "../types.js";
 import { FloatStackKernel } from "../wasm/dense-stack.js";
@@ -535,14 +536,6 @@ export class ProjectionNet implements Model {
   }
 
   private checkBatch(x: Float32Array, n: number): void {
-    check(
-      Number.isInteger(n) && n >= 0,
-      () => `${this.spec}: batch size must be a non-negative integer, got ${n}`,
-    );
-    if (x.length !== n * this.inputDim)
-      fail(
-        "DIMENSION_MISMATCH",
-        `${this.spec}: ${n} rows of ${this.inputDim} need ${n * this.inputDim} values, got ${x.length}`,
-      );
+    checkBatchShape(this.spec, x, n, this.inputDim);
   }
 }

@@ -3,9 +3,9 @@
  * {@link QuantizedStack} (int8 input in, float logits out, then the shared softmax), and
  * {@link QuantizedNetwork} is the quantized logreg / MLP over float inputs.
  */
-import { check, fail } from "../../core/errors.js";
+import { fail } from "../../core/errors.js";
 import type { DenseLayer } from "../engine/dense-layer.js";
-import { outBuffer } from "../engine/network.js";
+import { checkBatchShape, outBuffer } from "../engine/network.js";
 import { softmaxInPlace, softmaxRows } from "../engine/softmax.js";
 import type { ModelFile, StorableModel } from "../io/format.js";
 import type { Model } from "../types.js";
@@ -147,15 +147,7 @@ export class QuantizedNetwork extends QuantizedStackModel implements StorableMod
   }
 
   protected stackInputBatch(x: Float32Array, n: number): Int8Array {
-    check(
-      Number.isInteger(n) && n >= 0,
-      () => `${this.spec}: batch size must be a non-negative integer, got ${n}`,
-    );
-    if (x.length !== n * this.inputDim)
-      fail(
-        "DIMENSION_MISMATCH",
-        `${this.spec}: ${n} rows of ${this.inputDim} need ${n * this.inputDim} values, got ${x.length}`,
-      );
+    checkBatchShape(this.spec, x, n, this.inputDim);
     return quantizeInput(x, this.stack.inputScale, new Int8Array(x.length), x.length);
   }
 }
