@@ -421,3 +421,48 @@ describe("offer with positional arguments", () => {
     expect(m.size).toBe(0);
   });
 });
+
+describe("LabeledMemory.reusingSearches", () => {
+  const ids = (m: LabeledMemory, q: Float32Array, k: number) =>
+    Array.from(m.search(q, k, createLabeledNeighbours(k), false).ids.subarray(0, Math.min(k, m.size)));
+
+  it("answers a repeated search from the previous one, and forgets it when the memory changes", () => {
+    const m = memoryWith("all", { items: 10 });
+    m.offer(offerFor(m, Float32Array.from([1, 0, 0, 0]), 0));
+    m.offer(offerFor(m, Float32Array.from([0, 1, 0, 0]), 1));
+    const q = Float32Array.from([0.1, 0, 0, 0]);
+    const seen = m.reusingSearches(() => {
+      const first = ids(m, q, 2);
+      const again = ids(m, q, 2); // answered from the first
+      const otherK = ids(m, q, 1); // another k: searched
+      m.offer(offerFor(m, Float32Array.from([0.1, 0, 0, 0]), 2, "feedback", false, 1)); // an add: forgotten
+      const afterAdd = ids(m, q, 1);
+      return { first, again, otherK, afterAdd };
+    });
+    expect(seen.again).toEqual(seen.first);
+    expect(seen.otherK).toEqual(seen.first.slice(0, 1));
+    // The new entry is the query itself: a remembered answer would have missed it.
+    expect(seen.afterAdd).not.toEqual(seen.otherK);
+    expect(m.search(q, 1, createLabeledNeighbours(1), false).distances[0]).toBe(0);
+    expect(m.searchReuse.hits).toBeGreaterThanOrEqual(1);
+    // Outside the call every search goes to the index.
+    const hits = m.searchReuse.hits;
+    ids(m, q, 1);
+    ids(m, q, 1);
+    expect(m.searchReuse.hits).toBe(hits);
+  });
+
+  it("reuses nothing when built with reuseSearches: false", () => {
+    const m = new LabeledMemory({
+      index: createIndex("flat", DIM),
+      numClasses: C,
+      capacityItems: 4,
+      admission: "all",
+      reuseSearches: false,
+    });
+    m.offer(offerFor(m, Float32Array.from([1, 0, 0, 0]), 0));
+    const q = Float32Array.from([0, 0, 1, 0]);
+    m.reusingSearches(() => [ids(m, q, 1), ids(m, q, 1)]);
+    expect(m.searchReuse).toEqual({ hits: 0, misses: 0 });
+  });
+});

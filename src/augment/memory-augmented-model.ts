@@ -245,9 +245,14 @@ export class MemoryAugmentedModel {
    * The true label of an earlier request: judges the local answer (and the upstream's, when it was
    * forwarded) for calibration, teaches the rule, then confirms or removes the stored upstream
    * answer and offers the example with source "feedback" (unless it was confirmed). A bad label or
-   * calibration bin: MammalsError, nothing changes.
+   * calibration bin: MammalsError, nothing changes. The rule's learning step and the offer search
+   * the memory for the same key: the memory answers that search once (LabeledMemory.reusingSearches).
    */
   feedback(r: DecisionRecord, label: number): FeedbackOutcome {
+    return this.memory.reusingSearches(() => this.judgeAndLearn(r, label));
+  }
+
+  private judgeAndLearn(r: DecisionRecord, label: number): FeedbackOutcome {
     const c = this.numClasses;
     check(
       Number.isInteger(label) && label >= 0 && label < c,

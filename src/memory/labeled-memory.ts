@@ -15,7 +15,7 @@
  */
 import { check, fail } from "../core/errors.js";
 import { checkVector } from "../core/vectors.js";
-import type { Index } from "../index/types.js";
+import type { Index, SearchResult } from "../index/types.js";
 // The barrel registers every admission policy, so that a spec string works without a separate import.
 import { createAdmissionPolicy } from "./admission/index.js";
 import type { AdmissionContext, AdmissionOffer, AdmissionPolicy } from "./admission/types.js";
@@ -64,6 +64,12 @@ export interface LabeledMemoryOptions {
   admission: AdmissionPolicy | string;
   /** Seed passed to the policy. */
   seed?: number;
+  /**
+   * Inside {@link LabeledMemory.reusingSearches}, answer a search for the query and k of the previous
+   * one from that result while the index is unchanged (default true; false: every search goes to
+   * the index, the reference the reuse is tested against).
+   */
+  reuseSearches?: boolean;
 }
 
 export interface MemoryStats {
@@ -131,6 +137,14 @@ export class LabeledMemory {
   private readonly idBuf = new Float64Array(1);
   private removedLog: number[] | null = null;
 
+  /** Searches answered from the previous one inside reusingSearches(), and searches passed to the index there. */
+  readonly searchReuse = { hits: 0, misses: 0 };
+  private readonly reuse: boolean;
+  private reuseDepth = 0;
+  private readonly lastQuery: Float32Array;
+  private lastK = -1;
+  private lastResult: SearchResult | null = null;
+
   constructor(o: LabeledMemoryOptions) {
     check(
       Number.isInteger(o.numClasses) && o.numClasses >= 2,
@@ -152,6 +166,8 @@ export class LabeledMemory {
       fail("STATE", `LabeledMemory: expected an empty index, got one holding ${o.index.size} vectors`);
     this.index = o.index;
     this.dim = o.index.dim;
+    this.reuse = o.reuseSearches ?? true;
+    this.lastQuery = new Float32Array(o.index.dim);
     this.numClasses = o.numClasses;
     this.capacityItems = o.capacityItems ?? Number.POSITIVE_INFINITY;
     this.capacityBytes = o.capacityBytes ?? Number.POSITIVE_INFINITY;
@@ -248,7 +264,7 @@ export class LabeledMemory {
       out.count = 0;
       return out;
     }
-    const r = this.index.search(query, kk);
+    const r = this.indexSearch(query, kk);
     const n = r.ids.length;
     const { labels, weights, lastUsedAt, uses } = this.slots;
     for (let i = 0; i < n; i++) {
@@ -265,6 +281,40 @@ export class LabeledMemory {
     }
     out.count = n;
     return out;
+  }
+
+  /**
+   * Runs `f` with repeated searches for one key answered once. One feedback searches the memory
+   * several times for the same key with nothing added or removed in between (the prediction, the
+   * rule's learning step, the offer); an index answers the same query on the same content the same
+   * way, so what the memory sees is what it would have seen, and only the repeated scan is saved.
+   * Any add or remove forgets the remembered result; so does leaving the outermost call.
+   */
+  reusingSearches<T>(f: () => T): T {
+    if (!this.reuse) return f();
+    this.reuseDepth++;
+    try {
+      return f();
+    } finally {
+      if (--this.reuseDepth === 0) this.lastResult = null;
+    }
+  }
+
+  private indexSearch(query: Float32Array, k: number): SearchResult {
+    if (this.reuseDepth === 0) return this.index.search(query, k);
+    const last = this.lastResult;
+    if (last !== null && k === this.lastK && sameValues(query, this.lastQuery)) {
+      this.searchReuse.hits++;
+      return last;
+    }
+    this.searchReuse.misses++;
+    const r = this.index.search(query, k);
+    // A bad query threw above; only a completed search is remembered, as a copy (an index may reuse
+    // its output buffers).
+    this.lastQuery.set(query);
+    this.lastK = k;
+    this.lastResult = { ids: r.ids.slice(), distances: r.distances.slice() };
+    return r;
   }
 
   /** Offers a labeled example; the policy decides. Bad input changes nothing. */
@@ -378,6 +428,7 @@ export class LabeledMemory {
     addedAt: number,
   ): number {
     this.idBuf[0] = id;
+    this.lastResult = null;
     this.index.add(this.idBuf, key);
     let s = this.freeSlots.pop();
     if (s === undefined) {
@@ -425,6 +476,7 @@ export class LabeledMemory {
     nextId: number;
     clock: number;
   }): void {
+    this.lastResult = null;
     if (o.index) this.index = o.index;
     const slots = allocSlots(Math.max(o.highWater, this.slots.slotIds.length));
     for (const k of Object.keys(slots) as (keyof MemorySlots)[]) slots[k].set(o.slots[k]);
@@ -463,6 +515,7 @@ export class LabeledMemory {
   private removeEntry(id: number, counter: "evictions" | "drops" | "removals"): void {
     const s = this.slot(id);
     this.idBuf[0] = id;
+    this.lastResult = null;
     this.index.remove(this.idBuf);
     this.slots.slotIds[s] = -1;
     this.slotOf.delete(id);
@@ -505,4 +558,10 @@ function describeFirst(v: unknown): string {
   if (Array.isArray(v)) return "an array";
   if (typeof v === "object") return "an object";
   return `the ${typeof v} ${JSON.stringify(v)}`;
+}
+
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -17,7 +17,6 @@ import { Durability, type RecoveryReport } from "./durability.js";
 import { EdgeService } from "./edge-service.js";
 import { MemoryJournal } from "./journal.js";
 import { ModelService, type ModelServiceOptions } from "./model-service.js";
-import { SearchMemo } from "./search-memo.js";
 import type { BatchingOptions, ServiceLimits } from "./service.js";
 import type { Store } from "./store.js";
 
@@ -42,7 +41,7 @@ export interface EdgeServiceConfig {
   checkpointMs?: number;
   limits?: Partial<ServiceLimits>;
   batching?: BatchingOptions;
-  /** Answer feedback's repeated k-NN searches for one key once (search-memo.ts). Default true. */
+  /** Answer feedback's repeated k-NN searches for one key once (LabeledMemory.reusingSearches). Default true. */
   reuseSearches?: boolean;
 }
 
@@ -60,11 +59,11 @@ export function buildEdgeService(cfg: EdgeServiceConfig): {
   const model = cfg.model;
   const journal = new MemoryJournal(cfg.store !== undefined);
   const policy = createAdmissionPolicy(cfg.admission ?? "utility", { numClasses: model.numClasses, seed });
-  // Feedback's repeated searches for one key are answered once (search-memo.ts).
   const index = createIndex(cfg.index ?? "flat", model.embedDim);
-  const searchMemo = cfg.reuseSearches === false ? undefined : new SearchMemo(index);
   const memory = new LabeledMemory({
-    index: searchMemo ?? index,
+    index,
+    // Feedback's repeated searches for one key are answered once.
+    reuseSearches: cfg.reuseSearches !== false,
     numClasses: model.numClasses,
     capacityItems: cfg.capacity,
     admission: journal.wrap(policy),
@@ -112,7 +111,6 @@ export function buildEdgeService(cfg: EdgeServiceConfig): {
     limits: cfg.limits,
     batching: cfg.batching,
     epoch,
-    searchMemo,
   });
   return { service, recovery };
 }

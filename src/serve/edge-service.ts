@@ -16,7 +16,6 @@ import type { HttpUpstream } from "../edge/http-upstream.js";
 import type { Durability } from "./durability.js";
 import type { MemoryJournal } from "./journal.js";
 import type { FeedbackBody, FeedbackOut, MemoryInfo, PredictionOut } from "./schemas.js";
-import type { SearchMemo } from "./search-memo.js";
 import {
   type BatchingOptions,
   type PredictJob,
@@ -34,8 +33,6 @@ export interface EdgeServiceOptions {
   batching?: BatchingOptions;
   /** Start of this run's prediction ids (durability's epoch). */
   epoch?: number;
-  /** The memory's index, when wrapped in a SearchMemo: feedback then searches once per key. */
-  searchMemo?: SearchMemo;
 }
 
 const CIRCUIT_CODE = { closed: 0, "half-open": 1, open: 2 } as const;
@@ -46,7 +43,6 @@ export class EdgeService extends ServingService {
   readonly journal: MemoryJournal;
   readonly durability: Durability;
   private readonly scratch: Prediction;
-  private readonly searchMemo: SearchMemo | null;
 
   constructor(o: EdgeServiceOptions) {
     super(o);
@@ -54,7 +50,6 @@ export class EdgeService extends ServingService {
     this.journal = o.journal;
     this.durability = o.durability;
     this.scratch = o.node.local.createPrediction();
-    this.searchMemo = o.searchMemo ?? null;
     const local = o.node.local;
     const memory = local.memory;
     this.info = {
@@ -114,9 +109,8 @@ export class EdgeService extends ServingService {
     if (this.closing) fail("OVERLOADED", "the service is shutting down");
     this.gate.admit(1);
     try {
-      const { correct, admitted } = this.searchMemo
-        ? this.searchMemo.during(() => this.learn(body))
-        : this.learn(body);
+      // A labeled input is predicted, then learned from: one search of the memory for both.
+      const { correct, admitted } = this.node.local.memory.reusingSearches(() => this.learn(body));
       this.durability.recordFeedback({
         requestId: body.id ?? null,
         label: body.label,

@@ -1,15 +1,14 @@
 /**
- * Feedback answers its repeated k-NN searches for one key from the first (src/serve/search-memo.ts).
+ * Feedback answers its repeated k-NN searches for one key from the first (LabeledMemory.reusingSearches).
  * The reference is the same node without it: on one seeded trace of predictions, feedback by id and
  * labeled inputs, both must give the same answers and end with the same memory (entries, slots,
  * usage statistics, policy records), the same learned state (rule, calibration, distance scale)
- * and the same counters, while the memo did answer searches.
+ * and the same counters, while the memory did answer searches from the previous one.
  */
 import { describe, expect, it } from "vitest";
 import { Rng } from "../src/core/rng.js";
 import { captureEdgeNode } from "../src/edge/snapshot.js";
 import "../src/index/factory.node.js";
-import { SearchMemo } from "../src/serve/search-memo.js";
 import { draws, edgeService } from "./serve-fixtures.js";
 
 type Step =
@@ -54,14 +53,13 @@ async function run(steps: Step[], index: string, admission: string, reuseSearche
   const node = service.node;
   const snap = captureEdgeNode(node, { withIndex: false });
   const { latency: _l, localCompute: _c, ...stats } = node.stats();
-  const memo = node.local.memory.index;
   return {
     answers,
     memory: snap.memory,
     local: snap.local,
     stats,
     digest: await service.memoryInfo().then((m) => m.digest),
-    hits: memo instanceof SearchMemo ? memo.hits : 0,
+    hits: node.local.memory.searchReuse.hits,
   };
 }
 
